@@ -1,0 +1,78 @@
+namespace VirtPortal.Core.Common;
+
+/// <summary>
+/// Bad input to a portal operation. Nothing was changed. <see cref="Errors"/> maps a field name
+/// (the input model's property, or "" for the whole form) to the messages shown next to it.
+/// </summary>
+public sealed class PortalValidationException : Exception
+{
+    public PortalValidationException(string field, string message)
+        : this(new Dictionary<string, string[]> { [field] = [message] })
+    {
+    }
+
+    public PortalValidationException(IReadOnlyDictionary<string, string[]> errors)
+        : base(string.Join(" ", errors.SelectMany(e => e.Value)))
+    {
+        Errors = errors;
+    }
+
+    public PortalValidationException()
+        : this("", "The request is not valid.")
+    {
+    }
+
+    public PortalValidationException(string message)
+        : this("", message)
+    {
+    }
+
+    public PortalValidationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Errors = new Dictionary<string, string[]> { [""] = [message] };
+    }
+
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    /// <summary>The first message for <paramref name="field"/>, or null.</summary>
+    public string? For(string field) => Errors.TryGetValue(field, out var messages) ? messages.FirstOrDefault() : null;
+}
+
+/// <summary>The acting user may not do this. Nothing was changed; the denial is audited.</summary>
+public sealed class PortalAccessDeniedException : Exception
+{
+    public PortalAccessDeniedException()
+        : base("You do not have permission to do that.")
+    {
+    }
+
+    public PortalAccessDeniedException(string message)
+        : base(message)
+    {
+    }
+
+    public PortalAccessDeniedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The thing the operation names does not exist (or is not visible to the actor).</summary>
+public sealed class PortalNotFoundException : Exception
+{
+    public PortalNotFoundException()
+        : base("Not found.")
+    {
+    }
+
+    public PortalNotFoundException(string message)
+        : base(message)
+    {
+    }
+
+    public PortalNotFoundException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

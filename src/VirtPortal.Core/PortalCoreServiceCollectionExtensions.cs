@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using VirtPortal.Core.Bootstrap;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Tenancy;
+using VirtPortal.Core.Users;
+
+namespace VirtPortal.Core;
+
+public static class PortalCoreServiceCollectionExtensions
+{
+    /// <summary>PBKDF2 (HMAC-SHA512) iterations for stored passwords: OWASP's figure for SHA-512.</summary>
+    public const int PasswordHashIterations = 210_000;
+
+    public const int MinimumPasswordLength = 12;
+
+    /// <summary>
+    /// The database, the domain services and the hardened Identity core. The web host adds sign-in
+    /// and cookies on the returned builder.
+    /// </summary>
+    public static IdentityBuilder AddPortalCore(this IServiceCollection services, IConfiguration configuration, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<PortalDbContext>(options => options.UseSqlite(connectionString));
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+
+        services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<TenantService>();
+        services.AddSingleton<UserAdministration>();
+        services.AddSingleton<UserPreferences>();
+        services.AddSingleton<Dashboard.DashboardService>();
+        services.AddScoped<PortalInitializer>();
+
+        services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);
+        return services.AddIdentityCore<PortalUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.SignIn.RequireConfirmedAccount = false;
+                options.Password.RequiredLength = MinimumPasswordLength;
+                options.Password.RequiredUniqueChars = 4;
+                // Length beats composition rules (NIST SP 800-63B).
+                options.Password.RequireDigit = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddDefaultTokenProviders();
+    }
+
+    /// <summary>
+    /// Makes a relative SQLite file path absolute against <paramref name="baseDirectory"/> and creates
+    /// its folder, so the database lands in the same place whatever the working directory.
+    /// </summary>
+    public static string ResolveSqliteConnectionString(string connectionString, string baseDirectory)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.DataSource is { Length: > 0 } source && source != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var path = Path.GetFullPath(source, baseDirectory);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            builder.DataSource = path;
+        }
+
+        return builder.ToString();
+    }
+}

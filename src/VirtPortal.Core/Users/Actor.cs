@@ -1,0 +1,20 @@
+namespace VirtPortal.Core.Users;
+
+/// <summary>
+/// Who is acting: built by the web host from the signed-in principal, or by a background service.
+/// Services take it explicitly so that authorization never depends on an HTTP request.
+/// </summary>
+public sealed record Actor(string UserId, string Name, IReadOnlySet<string> Roles)
+{
+    public bool IsAdmin => Roles.Contains(GlobalRoles.Admin);
+
+    public bool IsApprover => Roles.Contains(GlobalRoles.Approver);
+
+    public bool IsHelpdesk => Roles.Contains(GlobalRoles.Helpdesk);
+
+    /// <summary>Admins, approvers and helpdesk see every tenant.</summary>
+    public bool IsStaff => IsAdmin || IsApprover || IsHelpdesk;
+
+    /// <summary>The portal itself (first-run bootstrap, demo seeding).</summary>
+    public static Actor System { get; } = new("system", "system", new HashSet<string> { GlobalRoles.Admin });
+}

@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using VirtPortal.Core.Users;
+using VirtPortal.Web.Hosting;
+
+namespace VirtPortal.Web.Components.Account;
+
+/// <summary>
+/// Re-checks a connected circuit's user every <see cref="PortalIdentityOptions.RevalidationInterval"/>:
+/// a changed security stamp (role removed, password reset, lock) or a lockout signs the circuit out,
+/// and the router then sends the browser to the sign-in page.
+/// </summary>
+internal sealed class IdentityRevalidatingAuthenticationStateProvider(
+        ILoggerFactory loggerFactory,
+        IServiceScopeFactory scopeFactory,
+        IOptions<IdentityOptions> options,
+        IOptions<PortalIdentityOptions> portalOptions)
+    : RevalidatingServerAuthenticationStateProvider(loggerFactory)
+{
+    protected override TimeSpan RevalidationInterval => portalOptions.Value.RevalidationInterval;
+
+    protected override async Task<bool> ValidateAuthenticationStateAsync(
+        AuthenticationState authenticationState, CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var userManager = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        return await ValidateSecurityStampAsync(userManager, authenticationState.User);
+    }
+
+    private async Task<bool> ValidateSecurityStampAsync(UserManager<PortalUser> userManager, ClaimsPrincipal principal)
+    {
+        var user = await userManager.GetUserAsync(principal);
+        if (user is null || await userManager.IsLockedOutAsync(user))
+            return false;
+        if (!userManager.SupportsUserSecurityStamp)
+            return true;
+        var principalStamp = principal.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+        var userStamp = await userManager.GetSecurityStampAsync(user);
+        return principalStamp == userStamp;
+    }
+}

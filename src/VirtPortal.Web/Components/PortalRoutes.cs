@@ -1,0 +1,15 @@
+namespace VirtPortal.Web.Components;
+
+/// <summary>Every app route in one place, so links and tests agree.</summary>
+public static class PortalRoutes
+{
+    public const string Home = "/";
+    public const string Tenants = "/tenants";
+    public const string AdminUsers = "/admin/users";
+    public const string Login = "/Account/Login";
+    public const string ChangePassword = "/Account/Manage/ChangePassword";
+
+    public static string Tenant(Guid id) => $"/tenants/{id}";
+
+    public static string AdminUser(string id) => $"/admin/users/{Uri.EscapeDataString(id)}";
+}

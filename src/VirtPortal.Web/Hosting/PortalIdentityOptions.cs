@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VirtPortal.Web.Hosting;
+
+public sealed class PortalIdentityOptions
+{
+    public const string Section = "Identity";
+
+    /// <summary>
+    /// How often an open session re-checks the user's security stamp and lockout. Locking a user or
+    /// removing a role ends their open circuits within this time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "Identity:RevalidationInterval must be between 1 second and 1 minute.")]
+    public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether anyone may create an account at /Account/Register.</summary>
+    public bool AllowSelfRegistration { get; set; }
+
+    [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00", ErrorMessage = "Identity:InviteLinkLifetime must be between 5 minutes and 30 days.")]
+    public TimeSpan InviteLinkLifetime { get; set; } = TimeSpan.FromDays(3);
+}
+
+/// <summary>Outgoing mail for invite links. Without a host, links are shown to the admin to pass on.</summary>
+public sealed class SmtpOptions
+{
+    public const string Section = "Smtp";
+
+    public string? Host { get; set; }
+
+    [Range(1, 65535, ErrorMessage = "Smtp:Port must be between 1 and 65535.")]
+    public int Port { get; set; } = 587;
+
+    public bool EnableSsl { get; set; } = true;
+
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    [EmailAddress(ErrorMessage = "Smtp:From must be an email address.")]
+    public string From { get; set; } = "virtportal@localhost";
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Host);
+}

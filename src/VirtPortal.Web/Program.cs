@@ -1,0 +1,33 @@
+using VirtPortal.Web.Components;
+using VirtPortal.Web.Components.Account;
+using VirtPortal.Web.Hosting;
+using VirtPortal.Web.Security;
+
+var builder = WebApplication.CreateBuilder(args);
+
+var identity = builder.AddPortalCore();
+builder.AddPortalIdentity(identity);
+builder.Services.AddPortalAuthorization();
+builder.Services.AddPortalUi();
+
+var app = builder.Build();
+
+await app.InitializePortalAsync();
+
+if (!app.Environment.IsDevelopment())
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+if (builder.Configuration.ServesHttps())
+{
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
+
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapPortalHealth();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAccountEndpoints();
+
+app.Run();
