@@ -12,7 +12,7 @@ public sealed record PortalCounts(
     IReadOnlyDictionary<string, int> UsersPerRole);
 
 public sealed record HomeDashboard(
-    IReadOnlyList<TenantSummary> MyTenants, Guid? CurrentTenantId, PortalCounts? Portal, IReadOnlyList<AuditEntry> RecentActivity);
+    string UserLabel, IReadOnlyList<TenantSummary> MyTenants, Guid? CurrentTenantId, PortalCounts? Portal, IReadOnlyList<AuditEntry> RecentActivity);
 
 /// <summary>What each role's home page shows: the real figures that exist, nothing invented.</summary>
 public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants, TimeProvider time)
@@ -23,7 +23,9 @@ public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var visible = await tenants.ListVisibleAsync(actor, includeArchived: false, ct);
         var mine = visible.Where(t => t.MyRole is not null).ToList();
-        var current = await db.Users.Where(u => u.Id == actor.UserId).Select(u => u.CurrentTenantId).FirstOrDefaultAsync(ct);
+        var me = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == actor.UserId, ct);
+        var label = me?.Label ?? actor.Name;
+        var current = me?.CurrentTenantId;
         if (current is null || mine.All(t => t.Id != current))
             current = mine.FirstOrDefault()?.Id;
 
@@ -35,7 +37,7 @@ public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactor
             var activity = await db.AuditEntries.AsNoTracking()
                 .Where(e => ownedIds.Contains(e.TenantId) || e.ActorId == actor.UserId)
                 .OrderByDescending(e => e.At).Take(10).ToListAsync(ct);
-            return new HomeDashboard(mine, current, null, activity);
+            return new HomeDashboard(label, mine, current, null, activity);
         }
 
         var now = time.GetUtcNow();
@@ -55,6 +57,6 @@ public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactor
             users, locked, invites, memberships,
             GlobalRoles.All.ToDictionary(r => r, r => perRole.GetValueOrDefault(r)));
         var recent = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.At).Take(10).ToListAsync(ct);
-        return new HomeDashboard(mine, current, counts, recent);
+        return new HomeDashboard(label, mine, current, counts, recent);
     }
 }

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace VirtPortal.E2E.Infrastructure;
+
+/// <summary>
+/// The real portal on a real Kestrel port, on its own SQLite file, with demo mode on (one account per
+/// role) and a known bootstrap admin. Open sessions revalidate every 2 s so lockouts show quickly.
+/// </summary>
+public sealed class PortalServer : WebApplicationFactory<Program>
+{
+    public const string AdminEmail = "root@e2e.virtportal.local";
+    public const string AdminPassword = "e2e-admin-password";
+    public const string DemoPassword = "virtportal-demo";
+
+    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "virtportal-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public PortalServer()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseUrl = addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+    }
+
+    public string BaseUrl { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("ConnectionStrings:Portal", $"Data Source={Path.Combine(dataDirectory, "portal.db")}");
+        builder.UseSetting("DataDirectory", dataDirectory);
+        builder.UseSetting("Bootstrap:AdminEmail", AdminEmail);
+        builder.UseSetting("Bootstrap:AdminPassword", AdminPassword);
+        builder.UseSetting("Demo:Enabled", "true");
+        builder.UseSetting("Demo:Password", DemoPassword);
+        builder.UseSetting("Identity:RevalidationInterval", "00:00:02");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(dataDirectory))
+            Directory.Delete(dataDirectory, recursive: true);
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Users;
+using VirtPortal.E2E.Infrastructure;
+using VirtPortal.E2E.Pages;
+using static Microsoft.Playwright.Assertions;
+
+namespace VirtPortal.E2E.Journeys;
+
+[Collection(BrowserCollection.Name)]
+public sealed class PreferencesAndSessionTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Dark_mode_choice_survives_a_reload()
+    {
+        await using var context = await browser.NewContextAsync("approver@demo.virtportal.local");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        var shell = new Shell(page);
+        await shell.WaitForInteractiveAsync();
+        await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "light");
+
+        await shell.ThemeToggle.ClickAsync();
+        await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "dark");
+
+        await page.ReloadAsync();
+        await shell.WaitForInteractiveAsync();
+        await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "dark");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "home-approver-dark.png") });
+    }
+
+    [Fact]
+    public async Task Locking_a_user_ends_their_open_session()
+    {
+        const string email = "locked-later@e2e.virtportal.local";
+        var users = browser.Server.Services.GetRequiredService<UserAdministration>();
+        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
+        var created = await users.CreateAsync(admin, new NewUser(email, "Locked Later", [], Password: "locked-later-password"), TestContext.Current.CancellationToken);
+
+        await using var context = await browser.NewContextAsync(email, "locked-later-password");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await new Shell(page).WaitForInteractiveAsync();
+
+        await users.SetLockedAsync(admin, created.UserId, locked: true, TestContext.Current.CancellationToken);
+
+        // The open circuit revalidates (every 2 s in tests, 30 s by default) and sends the browser to sign-in.
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), new() { Timeout = 20_000 });
+        await new LoginPage(page).SignInAsync(email, "locked-later-password");
+        await Expect(page.GetByTestId("lockout")).ToBeVisibleAsync();
+    }
+}
