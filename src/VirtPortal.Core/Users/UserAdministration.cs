@@ -208,11 +208,13 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Both calls change the security stamp, so the user's open sessions are re-checked and end.
         if (toRemove.Count > 0)
             Check(await users.RemoveFromRolesAsync(user, toRemove));
         if (toAdd.Count > 0)
             Check(await users.AddToRolesAsync(user, toAdd));
+        // Identity does not change the stamp on role changes; a new one makes the user's open sessions
+        // re-check their roles at the next revalidation.
+        Check(await users.UpdateSecurityStampAsync(user));
         db.Record(time, actor, AuditActions.UserRolesChanged, $"user {user.Email}", null,
             $"from [{string.Join(", ", current.Order())}] to [{string.Join(", ", roles.Order())}]");
         await db.SaveChangesAsync(ct);
