@@ -44,6 +44,9 @@ public static class PortalCoreServiceCollectionExtensions
         return services.AddIdentityCore<PortalUser>(options =>
             {
                 options.User.RequireUniqueEmail = true;
+                // The user name is the email, which is validated as an email; Identity's narrower
+                // user-name alphabet would refuse valid addresses such as o'brien@example.com.
+                options.User.AllowedUserNameCharacters = "";
                 options.SignIn.RequireConfirmedAccount = false;
                 options.Password.RequiredLength = MinimumPasswordLength;
                 options.Password.RequiredUniqueChars = 4;
