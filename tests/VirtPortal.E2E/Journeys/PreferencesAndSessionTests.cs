@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using VirtPortal.Core.Demo;
 using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
@@ -47,5 +49,28 @@ public sealed class PreferencesAndSessionTests(BrowserFixture browser)
         await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), new() { Timeout = 20_000 });
         await new LoginPage(page).SignInAsync(email, "locked-later-password");
         await Expect(page.GetByTestId("lockout")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_user_in_two_tenants_switches_between_them_from_the_app_bar()
+    {
+        await using var context = await browser.NewContextAsync("owner@demo.virtportal.local");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await new Shell(page).WaitForInteractiveAsync();
+
+        var switcher = page.GetByTestId("tenant-switcher");
+        var target = (await switcher.InnerTextAsync()).Contains(DemoAccounts.AcmeTenant, StringComparison.Ordinal)
+            ? DemoAccounts.GlobexTenant
+            : DemoAccounts.AcmeTenant;
+
+        await switcher.GetByRole(AriaRole.Button).ClickAsync();
+        await page.GetByTestId($"tenant-option-{target}").ClickAsync();
+
+        await Expect(page.GetByTestId("tenant-title")).ToHaveTextAsync(target);
+        await Expect(switcher).ToContainTextAsync(target);
+        await page.ReloadAsync();
+        await new Shell(page).WaitForInteractiveAsync();
+        await Expect(switcher).ToContainTextAsync(target);
     }
 }
