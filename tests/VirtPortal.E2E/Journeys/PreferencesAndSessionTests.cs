@@ -16,9 +16,8 @@ public sealed class PreferencesAndSessionTests(BrowserFixture browser)
     {
         await using var context = await browser.NewContextAsync("approver@demo.virtportal.local");
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
         var shell = new Shell(page);
-        await shell.WaitForInteractiveAsync();
+        await shell.OpenAsync("/");
         await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "light");
 
         await shell.ThemeToggle.ClickAsync();
@@ -40,8 +39,7 @@ public sealed class PreferencesAndSessionTests(BrowserFixture browser)
 
         await using var context = await browser.NewContextAsync(email, "locked-later-password");
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new Shell(page).WaitForInteractiveAsync();
+        await new Shell(page).OpenAsync("/");
 
         await users.SetLockedAsync(admin, created.UserId, locked: true, TestContext.Current.CancellationToken);
 
@@ -56,8 +54,7 @@ public sealed class PreferencesAndSessionTests(BrowserFixture browser)
     {
         await using var context = await browser.NewContextAsync("owner@demo.virtportal.local");
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new Shell(page).WaitForInteractiveAsync();
+        await new Shell(page).OpenAsync("/");
 
         var switcher = page.GetByTestId("tenant-switcher");
         var target = (await switcher.InnerTextAsync()).Contains(DemoAccounts.AcmeTenant, StringComparison.Ordinal)

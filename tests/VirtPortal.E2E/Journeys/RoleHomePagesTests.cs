@@ -23,8 +23,7 @@ public sealed class RoleHomePagesTests(BrowserFixture browser)
     {
         await using var context = await browser.NewContextAsync(email);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new Shell(page).WaitForInteractiveAsync();
+        await new Shell(page).OpenAsync("/");
         await Expect(page.GetByTestId("home-title")).ToBeVisibleAsync();
 
         switch (role)

@@ -9,6 +9,13 @@ public sealed class Shell(IPage page)
 
     public ILocator Nav(string entry) => page.GetByTestId($"nav-{entry}");
 
+    /// <summary>Opens an app page and waits until it is interactive.</summary>
+    public async Task OpenAsync(string path)
+    {
+        await page.GotoAsync(path);
+        await WaitForInteractiveAsync();
+    }
+
     /// <summary>Waits until the circuit is live (the first render is static HTML without handlers).</summary>
     public async Task WaitForInteractiveAsync() =>
         await page.Locator("[data-testid=app-shell][data-interactive=true]").WaitForAsync();

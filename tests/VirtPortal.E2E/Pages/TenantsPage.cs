@@ -4,11 +4,7 @@ namespace VirtPortal.E2E.Pages;
 
 public sealed class TenantsPage(IPage page)
 {
-    public async Task OpenAsync()
-    {
-        await page.GotoAsync("/tenants");
-        await new Shell(page).WaitForInteractiveAsync();
-    }
+    public Task OpenAsync() => new Shell(page).OpenAsync("/tenants");
 
     public ILocator Row(string name) => page.GetByTestId($"tenant-row-{name}");
 

@@ -4,11 +4,7 @@ namespace VirtPortal.E2E.Pages;
 
 public sealed class UsersPage(IPage page)
 {
-    public async Task OpenAsync()
-    {
-        await page.GotoAsync("/admin/users");
-        await new Shell(page).WaitForInteractiveAsync();
-    }
+    public Task OpenAsync() => new Shell(page).OpenAsync("/admin/users");
 
     /// <summary>Creates a user with an invite link and a membership; returns the link shown to the admin.</summary>
     public async Task<string> CreateWithInviteAsync(string email, string displayName, string tenant)
