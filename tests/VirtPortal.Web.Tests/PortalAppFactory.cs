@@ -112,6 +112,3 @@ public class PortalAppFactory : WebApplicationFactory<Program>
         GC.SuppressFinalize(this);
     }
 }
-
-/// <summary>A portal without demo data: only the bootstrap admin exists.</summary>
-public sealed class NoDemoPortalFactory() : PortalAppFactory(null, new Dictionary<string, string?> { ["Demo:Enabled"] = "false" });
