@@ -37,6 +37,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<TenantService>();
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<UserPreferences>();
+        services.AddSingleton<Live.LiveUpdates>();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddScoped<PortalInitializer>();
 

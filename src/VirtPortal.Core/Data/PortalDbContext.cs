@@ -2,6 +2,12 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using VirtPortal.Core.Audit;
+using VirtPortal.Core.Catalog;
+using VirtPortal.Core.Notifications;
+using VirtPortal.Core.Policies;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Requests;
+using VirtPortal.Core.Resources;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
@@ -14,6 +20,24 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<TenantMembership> TenantMemberships => Set<TenantMembership>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<VmTemplate> VmTemplates => Set<VmTemplate>();
+
+    public DbSet<VmSize> VmSizes => Set<VmSize>();
+
+    public DbSet<DatabaseOffering> DatabaseOfferings => Set<DatabaseOffering>();
+
+    public DbSet<TenantPolicy> TenantPolicies => Set<TenantPolicy>();
+
+    public DbSet<Request> Requests => Set<Request>();
+
+    public DbSet<RequestEvent> RequestEvents => Set<RequestEvent>();
+
+    public DbSet<Resource> Resources => Set<Resource>();
+
+    public DbSet<Operation> Operations => Set<Operation>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -46,6 +70,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
                 quota.Property(q => q.Databases).HasColumnName("QuotaDatabases");
             });
             tenant.Navigation(t => t.Quota).IsRequired();
+            // Bumped by every approval that reserves quota: racing approvals on other databases than
+            // SQLite (whose transactions serialize writers) then fail and retry instead of both passing.
+            tenant.Property<long>("QuotaVersion").IsConcurrencyToken();
             tenant.HasMany(t => t.Memberships).WithOne(m => m.Tenant).HasForeignKey(m => m.TenantId);
         });
 
@@ -55,6 +82,119 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             membership.HasOne<PortalUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
             membership.HasIndex(m => m.UserId);
             membership.Property(m => m.Role).HasConversion<string>().HasMaxLength(16);
+        });
+
+        builder.Entity<VmTemplate>(template =>
+        {
+            template.Property(t => t.Name).HasMaxLength(CatalogRules.NameMaxLength).UseCollation("NOCASE");
+            template.HasIndex(t => t.Name).IsUnique();
+            template.Property(t => t.Description).HasMaxLength(500);
+            template.Property(t => t.OsLabel).HasMaxLength(100);
+            template.Property(t => t.ImageRef).HasMaxLength(500);
+            template.HasMany(t => t.AllowedSizes).WithMany(s => s.Templates).UsingEntity("VmTemplateSizes");
+        });
+        builder.Entity<VmSize>(size =>
+        {
+            size.Property(s => s.Name).HasMaxLength(CatalogRules.NameMaxLength).UseCollation("NOCASE");
+            size.HasIndex(s => s.Name).IsUnique();
+        });
+        builder.Entity<DatabaseOffering>(offering =>
+        {
+            offering.Property(o => o.Name).HasMaxLength(CatalogRules.NameMaxLength).UseCollation("NOCASE");
+            offering.HasIndex(o => o.Name).IsUnique();
+            offering.Property(o => o.Description).HasMaxLength(500);
+            offering.Property(o => o.Engine).HasConversion<string>().HasMaxLength(16);
+        });
+
+        builder.Entity<TenantPolicy>(policy =>
+        {
+            policy.HasKey(p => p.TenantId);
+            policy.HasOne<Tenant>().WithOne().HasForeignKey<TenantPolicy>(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+            policy.Property(p => p.OnTimeout).HasConversion<string>().HasMaxLength(24);
+            policy.OwnsMany(p => p.Stages, stage =>
+            {
+                stage.ToJson();
+                stage.Property(s => s.Mode).HasConversion<string>();
+            });
+        });
+
+        builder.Entity<Request>(request =>
+        {
+            request.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
+            request.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
+            request.Property(r => r.Name).HasMaxLength(63);
+            request.Property(r => r.RequesterId).HasMaxLength(64);
+            request.Property(r => r.RequesterName).HasMaxLength(256);
+            request.Property(r => r.Justification).HasMaxLength(1000);
+            request.Property(r => r.Reason).HasMaxLength(1000);
+            request.Property(r => r.Version).IsConcurrencyToken();
+            request.OwnsOne(r => r.Demand, demand =>
+            {
+                demand.Property(d => d.VCpus).HasColumnName("DemandVCpus");
+                demand.Property(d => d.RamMiB).HasColumnName("DemandRamMiB");
+                demand.Property(d => d.DiskGiB).HasColumnName("DemandDiskGiB");
+                demand.Property(d => d.Vms).HasColumnName("DemandVms");
+                demand.Property(d => d.Databases).HasColumnName("DemandDatabases");
+            });
+            request.Navigation(r => r.Demand).IsRequired();
+            request.OwnsOne(r => r.RequestedQuota, quota =>
+            {
+                quota.Property(q => q.VCpus).HasColumnName("RequestedQuotaVCpus");
+                quota.Property(q => q.RamMiB).HasColumnName("RequestedQuotaRamMiB");
+                quota.Property(q => q.DiskGiB).HasColumnName("RequestedQuotaDiskGiB");
+                quota.Property(q => q.Vms).HasColumnName("RequestedQuotaVms");
+                quota.Property(q => q.Databases).HasColumnName("RequestedQuotaDatabases");
+            });
+            request.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId);
+            request.HasMany(r => r.Timeline).WithOne().HasForeignKey(e => e.RequestId);
+            request.HasMany(r => r.Approvals).WithOne().HasForeignKey(a => a.RequestId);
+            request.HasIndex(r => new { r.TenantId, r.State });
+            request.HasIndex(r => r.State);
+        });
+        builder.Entity<RequestEvent>(e =>
+        {
+            e.Property(x => x.From).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.To).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.ActorId).HasMaxLength(64);
+            e.Property(x => x.ActorName).HasMaxLength(256);
+            e.Property(x => x.Message).HasMaxLength(1000);
+        });
+        builder.Entity<RequestApproval>(a =>
+        {
+            a.HasKey(x => new { x.RequestId, x.Stage, x.ApproverId });
+            a.Property(x => x.ApproverId).HasMaxLength(64);
+        });
+
+        builder.Entity<Resource>(resource =>
+        {
+            resource.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
+            resource.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
+            resource.Property(r => r.Name).HasMaxLength(63).UseCollation("NOCASE");
+            resource.Property(r => r.Version).IsConcurrencyToken();
+            resource.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId);
+            resource.HasIndex(r => new { r.TenantId, r.Name });
+            resource.HasIndex(r => r.LeaseEndsAt);
+        });
+
+        builder.Entity<Operation>(operation =>
+        {
+            operation.Property(o => o.Kind).HasConversion<string>().HasMaxLength(16);
+            operation.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
+            operation.Property(o => o.RequestedBy).HasMaxLength(64);
+            operation.Property(o => o.LeaseOwner).HasMaxLength(128);
+            operation.Property(o => o.LastError).HasMaxLength(4000);
+            operation.HasOne<Resource>().WithMany().HasForeignKey(o => o.ResourceId);
+            operation.HasIndex(o => new { o.State, o.NotBefore });
+            operation.HasIndex(o => o.ResourceId);
+        });
+
+        builder.Entity<Notification>(notification =>
+        {
+            notification.Property(n => n.UserId).HasMaxLength(64);
+            notification.Property(n => n.Kind).HasConversion<string>().HasMaxLength(24);
+            notification.Property(n => n.Text).HasMaxLength(1000);
+            notification.Property(n => n.Link).HasMaxLength(500);
+            notification.HasIndex(n => new { n.UserId, n.ReadAt });
         });
 
         builder.Entity<AuditEntry>(entry =>

@@ -13,6 +13,9 @@ public enum TenantPermission
 
     /// <summary>Create, rename, archive tenants and set quotas.</summary>
     Administer,
+
+    /// <summary>Submit requests (VMs, databases, resizes, lease extensions, quota increases) for the tenant.</summary>
+    Request,
 }
 
 /// <summary>
@@ -29,6 +32,7 @@ public static class TenantAccess
             TenantPermission.View => actor.IsStaff || (membership is not null && !tenantArchived),
             TenantPermission.ManageMembers => actor.IsAdmin || (membership == TenantRole.Owner && !tenantArchived),
             TenantPermission.Administer => actor.IsAdmin,
+            TenantPermission.Request => membership is not null && !tenantArchived,
             _ => false,
         };
     }

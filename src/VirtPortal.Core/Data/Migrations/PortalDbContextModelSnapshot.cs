@@ -191,6 +191,516 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Catalog.DatabaseOffering", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ConnectionLimit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DefaultLeaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("HourlyPrice")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<int>("StorageGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("DatabaseOfferings");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Catalog.VmSize", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DiskGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal>("HourlyPrice")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<int>("RamMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("VCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("VmSizes");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Catalog.VmTemplate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DefaultLeaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal>("HourlyPrice")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImageRef")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<string>("OsLabel")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("VmTemplates");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Notifications.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Link")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "ReadAt");
+
+                    b.ToTable("Notifications");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Policies.TenantPolicy", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan?>("ApprovalTimeLimit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AutoApprove")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AutoMaxDiskGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AutoMaxLeaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AutoMaxRamMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AutoMaxVCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("AutoOfferingIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("AutoTemplateIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxLeaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OnTimeout")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("TenantPolicies");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Provisioning.Operation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NotBefore")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("TargetRamMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TargetVCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ResourceId");
+
+                    b.HasIndex("State", "NotBefore");
+
+                    b.ToTable("Operations");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.Request", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ApprovalDeadline")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CurrentStage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Escalated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Justification")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LeaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal>("MonthlyCost")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("OfferingId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequesterId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequesterName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ResourceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SizeId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StageCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SubmittedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("TemplateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State");
+
+                    b.HasIndex("TenantId", "State");
+
+                    b.ToTable("Requests");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.RequestApproval", b =>
+                {
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ApproverId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RequestId", "Stage", "ApproverId");
+
+                    b.ToTable("RequestApproval");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.RequestEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ActorId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActorName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestId");
+
+                    b.ToTable("RequestEvents");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Resources.Resource", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DiskGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ExpiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal>("HourlyPrice")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseEndsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LeaseExtensions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeaseWarningSentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<Guid?>("OfferingId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RamMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SizeId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("TemplateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("VCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LeaseEndsAt");
+
+                    b.HasIndex("TenantId", "Name");
+
+                    b.ToTable("Resources");
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Tenancy.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -213,6 +723,10 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .UseCollation("NOCASE");
+
+                    b.Property<long>("QuotaVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
@@ -323,6 +837,21 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("VmTemplateSizes", b =>
+                {
+                    b.Property<Guid>("AllowedSizesId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TemplatesId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AllowedSizesId", "TemplatesId");
+
+                    b.HasIndex("TemplatesId");
+
+                    b.ToTable("VmTemplateSizes");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -370,6 +899,158 @@ namespace VirtPortal.Core.Data.Migrations
                     b.HasOne("VirtPortal.Core.Users.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Policies.TenantPolicy", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Tenancy.Tenant", null)
+                        .WithOne()
+                        .HasForeignKey("VirtPortal.Core.Policies.TenantPolicy", "TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsMany("VirtPortal.Core.Policies.ApprovalStage", "Stages", b1 =>
+                        {
+                            b1.Property<Guid>("TenantPolicyTenantId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.PrimitiveCollection<string>("ApproverIds")
+                                .IsRequired();
+
+                            b1.Property<string>("Mode")
+                                .IsRequired();
+
+                            b1.HasKey("TenantPolicyTenantId", "__synthesizedOrdinal");
+
+                            b1.ToTable("TenantPolicies");
+
+                            b1
+                                .ToJson("Stages")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("TenantPolicyTenantId");
+                        });
+
+                    b.Navigation("Stages");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Provisioning.Operation", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Resources.Resource", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.Request", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsOne("VirtPortal.Core.Tenancy.TenantQuota", "RequestedQuota", b1 =>
+                        {
+                            b1.Property<Guid>("RequestId")
+                                .HasColumnType("TEXT");
+
+                            b1.Property<int>("Databases")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("RequestedQuotaDatabases");
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("RequestedQuotaDiskGiB");
+
+                            b1.Property<int>("RamMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("RequestedQuotaRamMiB");
+
+                            b1.Property<int>("VCpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("RequestedQuotaVCpus");
+
+                            b1.Property<int>("Vms")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("RequestedQuotaVms");
+
+                            b1.HasKey("RequestId");
+
+                            b1.ToTable("Requests");
+
+                            b1.WithOwner()
+                                .HasForeignKey("RequestId");
+                        });
+
+                    b.OwnsOne("VirtPortal.Core.Requests.ResourceDemand", "Demand", b1 =>
+                        {
+                            b1.Property<Guid>("RequestId")
+                                .HasColumnType("TEXT");
+
+                            b1.Property<int>("Databases")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("DemandDatabases");
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("DemandDiskGiB");
+
+                            b1.Property<int>("RamMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("DemandRamMiB");
+
+                            b1.Property<int>("VCpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("DemandVCpus");
+
+                            b1.Property<int>("Vms")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("DemandVms");
+
+                            b1.HasKey("RequestId");
+
+                            b1.ToTable("Requests");
+
+                            b1.WithOwner()
+                                .HasForeignKey("RequestId");
+                        });
+
+                    b.Navigation("Demand")
+                        .IsRequired();
+
+                    b.Navigation("RequestedQuota");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.RequestApproval", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Requests.Request", null)
+                        .WithMany("Approvals")
+                        .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.RequestEvent", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Requests.Request", null)
+                        .WithMany("Timeline")
+                        .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Resources.Resource", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -428,6 +1109,28 @@ namespace VirtPortal.Core.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Tenant");
+                });
+
+            modelBuilder.Entity("VmTemplateSizes", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Catalog.VmSize", null)
+                        .WithMany()
+                        .HasForeignKey("AllowedSizesId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VirtPortal.Core.Catalog.VmTemplate", null)
+                        .WithMany()
+                        .HasForeignKey("TemplatesId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Requests.Request", b =>
+                {
+                    b.Navigation("Approvals");
+
+                    b.Navigation("Timeline");
                 });
 
             modelBuilder.Entity("VirtPortal.Core.Tenancy.Tenant", b =>

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace VirtPortal.Core.Live;
+
+/// <summary>
+/// Something changed. Every message names its tenant (null: portal-wide, staff only) and carries the
+/// entity's version, so a subscriber that missed messages knows to re-read.
+/// </summary>
+public abstract record LiveMessage(Guid? TenantId, Guid EntityId, long Version);
+
+/// <summary>A request moved (state, stage, timeline).</summary>
+public sealed record RequestChanged(Guid? TenantId, Guid EntityId, long Version) : LiveMessage(TenantId, EntityId, Version);
+
+/// <summary>A resource changed (state, lease, size).</summary>
+public sealed record ResourceChanged(Guid? TenantId, Guid EntityId, long Version) : LiveMessage(TenantId, EntityId, Version);
+
+/// <summary>A user got a notification; only that user's subscribers care.</summary>
+public sealed record NotificationAdded(string UserId, long NotificationId) : LiveMessage(null, Guid.Empty, NotificationId);
+
+/// <summary>
+/// The in-process bus every live screen listens to (eShop's order-status notifier shape): services
+/// publish after they commit, Blazor components and the SignalR hub subscribe and get an
+/// <see cref="IDisposable"/> to stop. Handlers run off the publisher's thread; one failing handler
+/// neither stops the others nor the publisher.
+/// </summary>
+public sealed partial class LiveUpdates(ILogger<LiveUpdates> logger)
+{
+    private readonly ConcurrentDictionary<Guid, Func<LiveMessage, Task>> subscribers = new();
+
+    public IDisposable Subscribe(Func<LiveMessage, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var id = Guid.NewGuid();
+        subscribers[id] = handler;
+        return new Subscription(() => subscribers.TryRemove(id, out _));
+    }
+
+    public int SubscriberCount => subscribers.Count;
+
+    public void Publish(LiveMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        foreach (var handler in subscribers.Values)
+            _ = DeliverAsync(handler, message);
+    }
+
+    private async Task DeliverAsync(Func<LiveMessage, Task> handler, LiveMessage message)
+    {
+        try
+        {
+            await Task.Yield();
+            await handler(message);
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not break delivery to the others; it is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(e, message.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "A live-update subscriber failed on {Message}")]
+    private partial void LogHandlerFailed(Exception exception, string message);
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private Action? dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref dispose, null)?.Invoke();
+    }
+}

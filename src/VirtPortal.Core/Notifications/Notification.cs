@@ -1,0 +1,31 @@
+namespace VirtPortal.Core.Notifications;
+
+public enum NotificationKind
+{
+    RequestDecided = 0,
+    LeaseWarning = 1,
+    ProvisioningFinished = 2,
+    ProvisioningFailed = 3,
+    ApprovalNeeded = 4,
+}
+
+/// <summary>One entry in a user's notification centre (the bell).</summary>
+public sealed class Notification
+{
+    public long Id { get; set; }
+
+    public required string UserId { get; set; }
+
+    public Guid? TenantId { get; set; }
+
+    public NotificationKind Kind { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public required string Text { get; set; }
+
+    /// <summary>App-relative link to what it is about.</summary>
+    public string Link { get; set; } = "";
+
+    public DateTimeOffset? ReadAt { get; set; }
+}

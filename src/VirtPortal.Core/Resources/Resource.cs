@@ -1,0 +1,73 @@
+namespace VirtPortal.Core.Resources;
+
+public enum ResourceKind
+{
+    Vm = 0,
+    Database = 1,
+}
+
+/// <summary>
+/// libvirt's domain states plus the portal's own. Databases use Provisioning, Running, Deleting,
+/// Deleted, Expired and Unknown.
+/// </summary>
+public enum ResourceState
+{
+    Provisioning = 0,
+    Running = 1,
+    Paused = 2,
+    Shutoff = 3,
+    Crashed = 4,
+    PMSuspended = 5,
+    Deleting = 6,
+    Deleted = 7,
+    Unknown = 8,
+    Expired = 9,
+    Failed = 10,
+}
+
+/// <summary>A VM or database a tenant owns. Its id is also its hypervisor UUID.</summary>
+public sealed class Resource
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public ResourceKind Kind { get; set; }
+
+    public required string Name { get; set; }
+
+    public Guid? TemplateId { get; set; }
+
+    public Guid? SizeId { get; set; }
+
+    public Guid? OfferingId { get; set; }
+
+    public int VCpus { get; set; }
+
+    public int RamMiB { get; set; }
+
+    public int DiskGiB { get; set; }
+
+    public decimal HourlyPrice { get; set; }
+
+    public ResourceState State { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset LeaseEndsAt { get; set; }
+
+    /// <summary>How often the lease was extended; the first extension may auto-approve.</summary>
+    public int LeaseExtensions { get; set; }
+
+    public DateTimeOffset? LeaseWarningSentAt { get; set; }
+
+    public DateTimeOffset? ExpiredAt { get; set; }
+
+    public Guid? RequestId { get; set; }
+
+    /// <summary>Bumped on every change; live clients use it to know what they missed.</summary>
+    public long Version { get; set; }
+
+    /// <summary>Whether the resource still counts against quota and keeps its name taken.</summary>
+    public bool IsLive => State is not ResourceState.Deleted and not ResourceState.Failed;
+}
