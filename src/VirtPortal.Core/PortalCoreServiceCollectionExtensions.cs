@@ -38,6 +38,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<UserPreferences>();
         services.AddSingleton<Live.LiveUpdates>();
+        services.AddSingleton<Requests.RequestService>();
+        services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddScoped<PortalInitializer>();
 
