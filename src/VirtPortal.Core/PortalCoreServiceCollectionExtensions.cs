@@ -39,6 +39,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<UserPreferences>();
         services.AddSingleton<Live.LiveUpdates>();
         services.AddSingleton<Requests.RequestService>();
+        services.AddSingleton<Requests.RequestFormOptionsQuery>();
+        services.AddSingleton<Policies.PolicyService>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddScoped<PortalInitializer>();
