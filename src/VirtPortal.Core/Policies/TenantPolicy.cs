@@ -51,12 +51,16 @@ public sealed class TenantPolicy
     /// <summary>The longest lease anyone may ask for, approved or not.</summary>
     public int MaxLeaseDays { get; set; } = 365;
 
-    public List<ApprovalStage> Stages { get; set; } = [new ApprovalStage()];
+    /// <summary>
+    /// Starts empty: EF Core adds stored stages to whatever list the constructor made, so a default
+    /// stage here would come back from the database in front of the stored ones.
+    /// </summary>
+    public List<ApprovalStage> Stages { get; set; } = [];
 
     /// <summary>How long a stage may wait; null waits for ever.</summary>
     public TimeSpan? ApprovalTimeLimit { get; set; } = TimeSpan.FromDays(3);
 
     public ApprovalTimeoutAction OnTimeout { get; set; }
 
-    public static TenantPolicy Default(Guid tenantId) => new() { TenantId = tenantId };
+    public static TenantPolicy Default(Guid tenantId) => new() { TenantId = tenantId, Stages = [new ApprovalStage()] };
 }

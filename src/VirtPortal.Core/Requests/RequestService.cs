@@ -462,7 +462,7 @@ public sealed partial class RequestService(
         {
             db.ChangeTracker.Clear();
             db.Record(time, actor, AuditActions.AccessDenied, Target(request), request.TenantId, "decide request: " + error);
-            await db.SaveChangesAsync(ct);
+            await SaveDenialAsync(db, ct);
             throw new PortalAccessDeniedException(error);
         }
     }
@@ -536,8 +536,14 @@ public sealed partial class RequestService(
         return new TenantContext(tenant!, await PolicyOfAsync(db, tenantId, ct), myRole);
     }
 
-    private static async Task<TenantPolicy> PolicyOfAsync(PortalDbContext db, Guid tenantId, CancellationToken ct) =>
-        await db.TenantPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.TenantId == tenantId, ct) ?? TenantPolicy.Default(tenantId);
+    private static async Task<TenantPolicy> PolicyOfAsync(PortalDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var policy = await db.TenantPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.TenantId == tenantId, ct) ?? TenantPolicy.Default(tenantId);
+        // A stored policy without stages still needs someone to decide: any approver, as by default.
+        if (policy.Stages.Count == 0)
+            policy.Stages.Add(new ApprovalStage());
+        return policy;
+    }
 
     /// <summary>What the tenant's live resources hold now.</summary>
     internal static async Task<ResourceDemand> UsageAsync(PortalDbContext db, Guid tenantId, CancellationToken ct)
@@ -791,8 +797,19 @@ public sealed partial class RequestService(
     {
         db.ChangeTracker.Clear();
         db.Record(time, actor, AuditActions.AccessDenied, tenantId is null ? "requests" : $"tenant {tenantId}", null, what);
-        await db.SaveChangesAsync(ct);
+        await SaveDenialAsync(db, ct);
         throw new PortalAccessDeniedException();
+    }
+
+    /// <summary>
+    /// Saves the denial's audit entry (the only pending change) and commits the caller's transaction
+    /// if there is one: the exception that follows would otherwise roll the entry back with it.
+    /// </summary>
+    private static async Task SaveDenialAsync(PortalDbContext db, CancellationToken ct)
+    {
+        await db.SaveChangesAsync(ct);
+        if (db.Database.CurrentTransaction is { } tx)
+            await tx.CommitAsync(ct);
     }
 
     internal static RequestSummary Summarize(Request r, string tenantName) => new(
