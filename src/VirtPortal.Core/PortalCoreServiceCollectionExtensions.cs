@@ -41,6 +41,10 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Requests.RequestService>();
         services.AddSingleton<Requests.RequestFormOptionsQuery>();
         services.AddSingleton<Policies.PolicyService>();
+        services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Leases.LeaseService>();
+        services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddScoped<PortalInitializer>();

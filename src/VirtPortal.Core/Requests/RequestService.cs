@@ -383,6 +383,13 @@ public sealed partial class RequestService(
                 leased.LeaseEndsAt = start.AddDays(request.LeaseDays);
                 leased.LeaseExtensions++;
                 leased.LeaseWarningSentAt = null;
+                if (leased.State == ResourceState.Expired)
+                {
+                    // Back from expiry: it stays stopped (the expiry shut it down) until someone starts it.
+                    leased.State = ResourceState.Shutoff;
+                    leased.ExpiredAt = null;
+                }
+
                 leased.Version++;
                 effects.Resources.Add(leased);
                 Move(db, request, RequestState.Completed, actor, $"lease of {leased.Name} now ends {leased.LeaseEndsAt:yyyy-MM-dd HH:mm} UTC");

@@ -1,0 +1,180 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VirtPortal.Core.Audit;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Live;
+using VirtPortal.Core.Notifications;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Users;
+
+namespace VirtPortal.Core.Leases;
+
+public sealed class LeaseOptions
+{
+    public const string Section = "Leases";
+
+    /// <summary>How many days before a lease ends its tenant is warned.</summary>
+    [Range(0, 90, ErrorMessage = "Leases:WarningDays must be between 0 and 90.")]
+    public int WarningDays { get; set; } = 3;
+
+    /// <summary>How long an expired (stopped) resource is kept before it is deleted.</summary>
+    [Range(0, 365, ErrorMessage = "Leases:GraceDays must be between 0 and 365.")]
+    public int GraceDays { get; set; } = 7;
+}
+
+/// <summary>What one pass over the leases did.</summary>
+public sealed record LeasePass(int Warned, int Expired, int Deleted);
+
+/// <summary>
+/// Lease ends: warn the tenant's members <see cref="LeaseOptions.WarningDays"/> ahead, stop and mark
+/// the resource Expired when the lease ends (an operation), delete it after the grace period (an
+/// operation). Each step is one transaction with its audit entry and notifications; a pass is idempotent.
+/// </summary>
+public sealed partial class LeaseService(
+    IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, LiveUpdates live, IOptions<LeaseOptions> options, ILogger<LeaseService> logger)
+{
+    private static readonly ResourceState[] Finished = [ResourceState.Deleted, ResourceState.Deleting, ResourceState.Failed];
+
+    public async Task<LeasePass> ProcessAsync(CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        var warnFrom = now.AddDays(options.Value.WarningDays);
+        var deleteBefore = now.AddDays(-options.Value.GraceDays);
+        int warned = 0, expired = 0, deleted = 0;
+
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var toWarn = await db.Resources.Where(r => !Finished.Contains(r.State) && r.State != ResourceState.Expired
+                    && r.LeaseWarningSentAt == null && r.LeaseEndsAt <= warnFrom && r.LeaseEndsAt > now)
+                .Select(r => r.Id).ToListAsync(ct);
+            foreach (var id in toWarn)
+                warned += await StepAsync(id, Step.Warn, ct);
+
+            var toExpire = await db.Resources.Where(r => !Finished.Contains(r.State) && r.State != ResourceState.Expired && r.LeaseEndsAt <= now)
+                .Select(r => r.Id).ToListAsync(ct);
+            foreach (var id in toExpire)
+                expired += await StepAsync(id, Step.Expire, ct);
+
+            var toDelete = await db.Resources.Where(r => r.State == ResourceState.Expired && r.ExpiredAt != null && r.ExpiredAt <= deleteBefore)
+                .Select(r => r.Id).ToListAsync(ct);
+            foreach (var id in toDelete)
+                deleted += await StepAsync(id, Step.Delete, ct);
+        }
+
+        if (warned + expired + deleted > 0)
+            LogPass(warned, expired, deleted);
+        return new LeasePass(warned, expired, deleted);
+    }
+
+    private enum Step
+    {
+        Warn,
+        Expire,
+        Delete,
+    }
+
+    private async Task<int> StepAsync(Guid resourceId, Step step, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var resource = await db.Resources.FirstAsync(r => r.Id == resourceId, ct);
+        var now = time.GetUtcNow();
+        // Re-check inside the transaction: an extension may have landed since the query.
+        var due = step switch
+        {
+            Step.Warn => resource.LeaseWarningSentAt is null && resource.LeaseEndsAt > now && resource.LeaseEndsAt <= now.AddDays(options.Value.WarningDays),
+            Step.Expire => resource.State is not ResourceState.Expired && !Finished.Contains(resource.State) && resource.LeaseEndsAt <= now,
+            _ => resource.State == ResourceState.Expired && resource.ExpiredAt <= now.AddDays(-options.Value.GraceDays),
+        };
+        if (!due)
+            return 0;
+
+        var kind = resource.Kind == ResourceKind.Vm ? "VM" : "database";
+        string text;
+        switch (step)
+        {
+            case Step.Warn:
+                resource.LeaseWarningSentAt = now;
+                text = $"The lease of {kind} {resource.Name} ends {resource.LeaseEndsAt:yyyy-MM-dd HH:mm} UTC. Extend it to keep it.";
+                db.Record(time, Actor.System, "resource.lease-warning", $"{kind} {resource.Name}", resource.TenantId, text);
+                break;
+            case Step.Expire:
+                resource.State = ResourceState.Expired;
+                resource.ExpiredAt = now;
+                db.Operations.Add(NewOperation(resource, OperationKind.Shutdown, now));
+                text = $"The lease of {kind} {resource.Name} ended: it is being stopped and will be deleted after {options.Value.GraceDays} days unless its lease is extended.";
+                db.Record(time, Actor.System, "resource.expired", $"{kind} {resource.Name}", resource.TenantId, text);
+                break;
+            default:
+                resource.State = ResourceState.Deleting;
+                db.Operations.Add(NewOperation(resource, OperationKind.Delete, now));
+                text = $"{kind} {resource.Name} is being deleted: its lease ended {options.Value.GraceDays} days ago.";
+                db.Record(time, Actor.System, "resource.lease-deleted", $"{kind} {resource.Name}", resource.TenantId, text);
+                break;
+        }
+
+        resource.Version++;
+        var members = await db.TenantMemberships.Where(m => m.TenantId == resource.TenantId).Select(m => m.UserId).ToListAsync(ct);
+        var link = step == Step.Delete ? $"/tenants/{resource.TenantId}" : $"/requests/new?tenant={resource.TenantId}&kind=ExtendLease&resource={resource.Id}";
+        var notifications = members.Select(userId => new Notification
+        {
+            UserId = userId,
+            TenantId = resource.TenantId,
+            Kind = NotificationKind.LeaseWarning,
+            At = now,
+            Text = text,
+            Link = link,
+        }).ToList();
+        db.Notifications.AddRange(notifications);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));
+        foreach (var notification in notifications)
+            live.Publish(new NotificationAdded(notification.UserId, notification.Id));
+        return 1;
+    }
+
+    private static Operation NewOperation(Resource resource, OperationKind kind, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        ResourceId = resource.Id,
+        TenantId = resource.TenantId,
+        Kind = kind,
+        State = OperationState.Pending,
+        CreatedAt = now,
+        RequestedBy = Actor.System.UserId,
+    };
+
+    [LoggerMessage(LogLevel.Information, "Leases: {Warned} warned, {Expired} expired, {Deleted} deleted")]
+    private partial void LogPass(int warned, int expired, int deleted);
+}
+
+/// <summary>Runs a lease pass every minute.</summary>
+public sealed partial class LeaseMonitor(LeaseService leases, TimeProvider time, ILogger<LeaseMonitor> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
+        do
+        {
+            try
+            {
+                await leases.ProcessAsync(stoppingToken);
+            }
+            catch (DbUpdateException e)
+            {
+                // A database hiccup must not end the monitor; the next tick tries again.
+                LogFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(LogLevel.Warning, "A lease pass failed")]
+    private partial void LogFailed(Exception exception);
+}
