@@ -39,6 +39,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<UserPreferences>();
         services.AddSingleton<Live.LiveUpdates>();
         services.AddSingleton<Dashboard.DashboardService>();
+        services.AddSingleton<Catalog.CatalogService>();
         services.AddScoped<PortalInitializer>();
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);

@@ -25,6 +25,8 @@ public sealed class TenantAccessTests
         { Who.Admin, TenantPermission.ManageMembers, true, true },
         { Who.Admin, TenantPermission.Administer, false, true },
         { Who.Admin, TenantPermission.Administer, true, true },
+        { Who.Admin, TenantPermission.Request, false, false },
+        { Who.Admin, TenantPermission.Request, true, false },
 
         { Who.Approver, TenantPermission.View, false, true },
         { Who.Approver, TenantPermission.View, true, true },
@@ -32,6 +34,8 @@ public sealed class TenantAccessTests
         { Who.Approver, TenantPermission.ManageMembers, true, false },
         { Who.Approver, TenantPermission.Administer, false, false },
         { Who.Approver, TenantPermission.Administer, true, false },
+        { Who.Approver, TenantPermission.Request, false, false },
+        { Who.Approver, TenantPermission.Request, true, false },
 
         { Who.Helpdesk, TenantPermission.View, false, true },
         { Who.Helpdesk, TenantPermission.View, true, true },
@@ -39,6 +43,8 @@ public sealed class TenantAccessTests
         { Who.Helpdesk, TenantPermission.ManageMembers, true, false },
         { Who.Helpdesk, TenantPermission.Administer, false, false },
         { Who.Helpdesk, TenantPermission.Administer, true, false },
+        { Who.Helpdesk, TenantPermission.Request, false, false },
+        { Who.Helpdesk, TenantPermission.Request, true, false },
 
         { Who.Owner, TenantPermission.View, false, true },
         { Who.Owner, TenantPermission.View, true, false },
@@ -46,6 +52,8 @@ public sealed class TenantAccessTests
         { Who.Owner, TenantPermission.ManageMembers, true, false },
         { Who.Owner, TenantPermission.Administer, false, false },
         { Who.Owner, TenantPermission.Administer, true, false },
+        { Who.Owner, TenantPermission.Request, false, true },
+        { Who.Owner, TenantPermission.Request, true, false },
 
         { Who.Member, TenantPermission.View, false, true },
         { Who.Member, TenantPermission.View, true, false },
@@ -53,6 +61,8 @@ public sealed class TenantAccessTests
         { Who.Member, TenantPermission.ManageMembers, true, false },
         { Who.Member, TenantPermission.Administer, false, false },
         { Who.Member, TenantPermission.Administer, true, false },
+        { Who.Member, TenantPermission.Request, false, true },
+        { Who.Member, TenantPermission.Request, true, false },
 
         { Who.NonMember, TenantPermission.View, false, false },
         { Who.NonMember, TenantPermission.View, true, false },
@@ -60,6 +70,8 @@ public sealed class TenantAccessTests
         { Who.NonMember, TenantPermission.ManageMembers, true, false },
         { Who.NonMember, TenantPermission.Administer, false, false },
         { Who.NonMember, TenantPermission.Administer, true, false },
+        { Who.NonMember, TenantPermission.Request, false, false },
+        { Who.NonMember, TenantPermission.Request, true, false },
     };
 
     [Theory]
