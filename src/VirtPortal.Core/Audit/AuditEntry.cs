@@ -41,4 +41,9 @@ public static class AuditActions
     public const string UserLocked = "user.locked";
     public const string UserUnlocked = "user.unlocked";
     public const string DemoSeeded = "demo.seeded";
+    public const string CatalogTemplateSaved = "catalog.template-saved";
+    public const string CatalogSizeSaved = "catalog.size-saved";
+    public const string CatalogOfferingSaved = "catalog.offering-saved";
+    public const string CatalogItemEnabled = "catalog.item-enabled";
+    public const string CatalogItemDisabled = "catalog.item-disabled";
 }

@@ -141,6 +141,7 @@ public sealed partial class PortalInitializer(
             }
         }
 
+        seededSomething |= await DemoCatalog.SeedAsync(db, time, ct);
         if (seededSomething)
             db.Record(time, Actor.System, AuditActions.DemoSeeded, "demo data", null, "demo tenants and accounts");
         await db.SaveChangesAsync(ct);

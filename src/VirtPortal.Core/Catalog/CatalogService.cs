@@ -1,0 +1,327 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Audit;
+using VirtPortal.Core.Common;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Users;
+
+namespace VirtPortal.Core.Catalog;
+
+public enum CatalogItemKind
+{
+    Template,
+    Size,
+    Offering,
+}
+
+/// <summary>A VM template as users and admins see it; <see cref="AllowedSizeIds"/> empty means every enabled size.</summary>
+public sealed record TemplateView(
+    Guid Id, string Name, string Description, string OsLabel, string ImageRef, int DefaultLeaseDays, decimal HourlyPrice,
+    bool Enabled, IReadOnlyList<Guid> AllowedSizeIds)
+{
+    public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
+}
+
+public sealed record SizeView(Guid Id, string Name, int VCpus, int RamMiB, int DiskGiB, decimal HourlyPrice, bool Enabled)
+{
+    public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
+}
+
+public sealed record OfferingView(
+    Guid Id, string Name, string Description, DatabaseEngineKind Engine, int StorageGiB, int ConnectionLimit, int DefaultLeaseDays,
+    decimal HourlyPrice, bool Enabled)
+{
+    public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
+}
+
+/// <summary>
+/// The catalog of VM templates, VM sizes and database offerings. Everyone signed in reads it (the
+/// pages and endpoints that call the reads require sign-in); only admins change it, and every change
+/// is audited in the same SaveChanges. Items are disabled, never deleted, so resources built from
+/// them keep working.
+/// </summary>
+public sealed partial class CatalogService(
+    IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<CatalogService> logger)
+{
+    public async Task<IReadOnlyList<TemplateView>> ListTemplatesAsync(bool includeDisabled, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.VmTemplates.AsNoTracking();
+        if (!includeDisabled)
+            query = query.Where(t => t.Enabled);
+        var rows = await query.OrderBy(t => t.Name)
+            .Select(t => new { Template = t, SizeIds = t.AllowedSizes.Select(s => s.Id).ToList() })
+            .ToListAsync(ct);
+        return [.. rows.Select(r => ToView(r.Template, r.SizeIds))];
+    }
+
+    public async Task<IReadOnlyList<SizeView>> ListSizesAsync(bool includeDisabled, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.VmSizes.AsNoTracking();
+        if (!includeDisabled)
+            query = query.Where(s => s.Enabled);
+        return [.. (await OrderSizes(query).ToListAsync(ct)).Select(ToView)];
+    }
+
+    public async Task<IReadOnlyList<OfferingView>> ListOfferingsAsync(bool includeDisabled, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.DatabaseOfferings.AsNoTracking();
+        if (!includeDisabled)
+            query = query.Where(o => o.Enabled);
+        return [.. (await query.OrderBy(o => o.Name).ToListAsync(ct)).Select(ToView)];
+    }
+
+    /// <summary>The enabled sizes <paramref name="templateId"/> may run at: those it allows, or all when it names none.</summary>
+    public async Task<IReadOnlyList<SizeView>> SizesForTemplateAsync(Guid templateId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var allowed = await db.VmTemplates.AsNoTracking().Where(t => t.Id == templateId)
+            .Select(t => t.AllowedSizes.Select(s => s.Id).ToList())
+            .FirstOrDefaultAsync(ct)
+            ?? throw new PortalNotFoundException("That template does not exist.");
+        var query = db.VmSizes.AsNoTracking().Where(s => s.Enabled);
+        if (allowed.Count > 0)
+            query = query.Where(s => allowed.Contains(s.Id));
+        return [.. (await OrderSizes(query).ToListAsync(ct)).Select(ToView)];
+    }
+
+    public async Task<Guid> CreateTemplateAsync(Actor actor, TemplateInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "create template", ct);
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.VmTemplates, name, null, "template", ct);
+        var template = new VmTemplate { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = name };
+        Apply(template, input, await FindSizesAsync(db, input.AllowedSizeIds, ct));
+        db.VmTemplates.Add(template);
+        db.Record(time, actor, AuditActions.CatalogTemplateSaved, $"template {name}", null, "created: " + Describe(template));
+        await SaveUniqueAsync(db, "template", ct);
+        LogSaved("template", name, actor.Name);
+        return template.Id;
+    }
+
+    public async Task UpdateTemplateAsync(Actor actor, Guid id, TemplateInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "edit template", ct);
+        var template = await db.VmTemplates.Include(t => t.AllowedSizes).FirstOrDefaultAsync(t => t.Id == id, ct)
+            ?? throw new PortalNotFoundException("That template does not exist.");
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.VmTemplates, name, id, "template", ct);
+        var before = $"\"{template.Name}\" {Describe(template)}";
+        template.Name = name;
+        Apply(template, input, await FindSizesAsync(db, input.AllowedSizeIds, ct));
+        db.Record(time, actor, AuditActions.CatalogTemplateSaved, $"template {name}", null, $"updated from {before} to {Describe(template)}");
+        await SaveUniqueAsync(db, "template", ct);
+        LogSaved("template", name, actor.Name);
+    }
+
+    public async Task<Guid> CreateSizeAsync(Actor actor, SizeInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "create size", ct);
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.VmSizes, name, null, "size", ct);
+        var size = new VmSize { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = name };
+        Apply(size, input);
+        db.VmSizes.Add(size);
+        db.Record(time, actor, AuditActions.CatalogSizeSaved, $"size {name}", null, "created: " + Describe(size));
+        await SaveUniqueAsync(db, "size", ct);
+        LogSaved("size", name, actor.Name);
+        return size.Id;
+    }
+
+    public async Task UpdateSizeAsync(Actor actor, Guid id, SizeInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "edit size", ct);
+        var size = await db.VmSizes.FirstOrDefaultAsync(s => s.Id == id, ct)
+            ?? throw new PortalNotFoundException("That size does not exist.");
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.VmSizes, name, id, "size", ct);
+        var before = $"\"{size.Name}\" {Describe(size)}";
+        size.Name = name;
+        Apply(size, input);
+        db.Record(time, actor, AuditActions.CatalogSizeSaved, $"size {name}", null, $"updated from {before} to {Describe(size)}");
+        await SaveUniqueAsync(db, "size", ct);
+        LogSaved("size", name, actor.Name);
+    }
+
+    public async Task<Guid> CreateOfferingAsync(Actor actor, OfferingInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "create database offering", ct);
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.DatabaseOfferings, name, null, "database offering", ct);
+        var offering = new DatabaseOffering { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = name };
+        Apply(offering, input);
+        db.DatabaseOfferings.Add(offering);
+        db.Record(time, actor, AuditActions.CatalogOfferingSaved, $"database offering {name}", null, "created: " + Describe(offering));
+        await SaveUniqueAsync(db, "database offering", ct);
+        LogSaved("database offering", name, actor.Name);
+        return offering.Id;
+    }
+
+    public async Task UpdateOfferingAsync(Actor actor, Guid id, OfferingInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await EnsureAdminAsync(db, actor, "edit database offering", ct);
+        var offering = await db.DatabaseOfferings.FirstOrDefaultAsync(o => o.Id == id, ct)
+            ?? throw new PortalNotFoundException("That database offering does not exist.");
+        CatalogRules.Validate(input);
+        var name = input.Name.Trim();
+        await EnsureNameFreeAsync(db.DatabaseOfferings, name, id, "database offering", ct);
+        var before = $"\"{offering.Name}\" {Describe(offering)}";
+        offering.Name = name;
+        Apply(offering, input);
+        db.Record(time, actor, AuditActions.CatalogOfferingSaved, $"database offering {name}", null, $"updated from {before} to {Describe(offering)}");
+        await SaveUniqueAsync(db, "database offering", ct);
+        LogSaved("database offering", name, actor.Name);
+    }
+
+    /// <summary>
+    /// Offers an item for new requests again, or stops offering it. Existing resources built from a
+    /// disabled item keep working. Setting the state it already has changes nothing.
+    /// </summary>
+    public async Task SetEnabledAsync(Actor actor, CatalogItemKind kind, Guid id, bool enabled, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var word = KindWord(kind);
+        await EnsureAdminAsync(db, actor, $"{(enabled ? "enable" : "disable")} {word}", ct);
+        var (name, current, set) = kind switch
+        {
+            CatalogItemKind.Template => await db.VmTemplates.FirstOrDefaultAsync(t => t.Id == id, ct) is { } t
+                ? (t.Name, t.Enabled, (Action<bool>)(value => t.Enabled = value)) : default,
+            CatalogItemKind.Size => await db.VmSizes.FirstOrDefaultAsync(s => s.Id == id, ct) is { } s
+                ? (s.Name, s.Enabled, value => s.Enabled = value) : default,
+            _ => await db.DatabaseOfferings.FirstOrDefaultAsync(o => o.Id == id, ct) is { } o
+                ? (o.Name, o.Enabled, value => o.Enabled = value) : default,
+        };
+        if (set is null)
+            throw new PortalNotFoundException($"That {word} does not exist.");
+        if (current == enabled)
+            return;
+
+        set(enabled);
+        db.Record(time, actor, enabled ? AuditActions.CatalogItemEnabled : AuditActions.CatalogItemDisabled, $"{word} {name}");
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static IQueryable<VmSize> OrderSizes(IQueryable<VmSize> query) =>
+        query.OrderBy(s => s.VCpus).ThenBy(s => s.RamMiB).ThenBy(s => s.DiskGiB).ThenBy(s => s.Name);
+
+    private static async Task<List<VmSize>> FindSizesAsync(PortalDbContext db, IReadOnlyList<Guid> ids, CancellationToken ct)
+    {
+        var wanted = ids.Distinct().ToList();
+        var sizes = await db.VmSizes.Where(s => wanted.Contains(s.Id)).ToListAsync(ct);
+        if (sizes.Count != wanted.Count)
+            throw new PortalValidationException(nameof(TemplateInput.AllowedSizeIds), "One of the chosen sizes does not exist (any more). Reload and choose again.");
+        return sizes;
+    }
+
+    private static void Apply(VmTemplate template, TemplateInput input, List<VmSize> sizes)
+    {
+        template.Description = input.Description?.Trim() ?? "";
+        template.OsLabel = input.OsLabel?.Trim() ?? "";
+        template.ImageRef = input.ImageRef.Trim();
+        template.DefaultLeaseDays = input.DefaultLeaseDays;
+        template.HourlyPrice = input.HourlyPrice;
+        // Change the many-to-many by difference, so that EF touches only the join rows that change.
+        template.AllowedSizes.RemoveAll(s => !sizes.Contains(s));
+        template.AllowedSizes.AddRange(sizes.Where(s => !template.AllowedSizes.Contains(s)));
+    }
+
+    private static void Apply(VmSize size, SizeInput input)
+    {
+        size.VCpus = input.VCpus;
+        size.RamMiB = input.RamMiB;
+        size.DiskGiB = input.DiskGiB;
+        size.HourlyPrice = input.HourlyPrice;
+    }
+
+    private static void Apply(DatabaseOffering offering, OfferingInput input)
+    {
+        offering.Description = input.Description?.Trim() ?? "";
+        offering.Engine = input.Engine;
+        offering.StorageGiB = input.StorageGiB;
+        offering.ConnectionLimit = input.ConnectionLimit;
+        offering.DefaultLeaseDays = input.DefaultLeaseDays;
+        offering.HourlyPrice = input.HourlyPrice;
+    }
+
+    private static TemplateView ToView(VmTemplate t, List<Guid> sizeIds) =>
+        new(t.Id, t.Name, t.Description, t.OsLabel, t.ImageRef, t.DefaultLeaseDays, t.HourlyPrice, t.Enabled, sizeIds);
+
+    private static SizeView ToView(VmSize s) => new(s.Id, s.Name, s.VCpus, s.RamMiB, s.DiskGiB, s.HourlyPrice, s.Enabled);
+
+    private static OfferingView ToView(DatabaseOffering o) =>
+        new(o.Id, o.Name, o.Description, o.Engine, o.StorageGiB, o.ConnectionLimit, o.DefaultLeaseDays, o.HourlyPrice, o.Enabled);
+
+    private static string KindWord(CatalogItemKind kind) => kind switch
+    {
+        CatalogItemKind.Template => "template",
+        CatalogItemKind.Size => "size",
+        CatalogItemKind.Offering => "database offering",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static string Describe(VmTemplate t) =>
+        $"image {t.ImageRef}, OS \"{t.OsLabel}\", lease {t.DefaultLeaseDays} days, {t.HourlyPrice}/h, " +
+        (t.AllowedSizes.Count == 0 ? "all sizes" : "sizes " + string.Join(", ", t.AllowedSizes.Select(s => s.Name).Order(StringComparer.OrdinalIgnoreCase)));
+
+    private static string Describe(VmSize s) => $"{s.VCpus} vCPU, {s.RamMiB} MiB RAM, {s.DiskGiB} GiB disk, {s.HourlyPrice}/h";
+
+    private static string Describe(DatabaseOffering o) =>
+        $"{o.Engine}, {o.StorageGiB} GiB, {o.ConnectionLimit} connections, lease {o.DefaultLeaseDays} days, {o.HourlyPrice}/h";
+
+    private static async Task EnsureNameFreeAsync<T>(DbSet<T> items, string name, Guid? except, string kind, CancellationToken ct)
+        where T : class
+    {
+        // The Name columns are NOCASE, so this comparison ignores case just like the unique indexes.
+        if (await items.AnyAsync(x => EF.Property<string>(x, "Name") == name && EF.Property<Guid>(x, "Id") != except, ct))
+            throw new PortalValidationException("Name", $"A {kind} named \"{name}\" already exists.");
+    }
+
+    private static async Task SaveUniqueAsync(PortalDbContext db, string kind, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // Another admin took the name between our check and our write.
+            throw new PortalValidationException("Name", $"A {kind} with that name already exists.");
+        }
+    }
+
+    private async Task EnsureAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
+    {
+        if (actor.IsAdmin)
+            return;
+        db.Record(time, actor, AuditActions.AccessDenied, "catalog", null, what);
+        await db.SaveChangesAsync(ct);
+        LogDenied(actor.Name, what);
+        throw new PortalAccessDeniedException();
+    }
+
+    [LoggerMessage(LogLevel.Information, "Catalog {Kind} \"{Name}\" saved by {Actor}")]
+    private partial void LogSaved(string kind, string name, string actor);
+
+    [LoggerMessage(LogLevel.Warning, "Denied {Actor}: {What} (catalog)")]
+    private partial void LogDenied(string actor, string what);
+}
