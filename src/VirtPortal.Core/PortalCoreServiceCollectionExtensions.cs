@@ -39,6 +39,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<UserPreferences>();
         services.AddSingleton<Live.LiveUpdates>();
         services.AddSingleton<Dashboard.DashboardService>();
+        services.AddSingleton<Audit.AuditQueries>();
+        services.AddSingleton<Notifications.NotificationService>();
         services.AddScoped<PortalInitializer>();
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);

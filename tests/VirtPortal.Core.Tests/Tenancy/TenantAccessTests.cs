@@ -17,6 +17,7 @@ public sealed class TenantAccessTests
     }
 
     // The whole policy as one table: who, permission, archived tenant, allowed.
+    // Requests are for members and owners of active tenants only; a global role alone grants none.
     public static TheoryData<Who, TenantPermission, bool, bool> Policy => new()
     {
         { Who.Admin, TenantPermission.View, false, true },
@@ -25,6 +26,8 @@ public sealed class TenantAccessTests
         { Who.Admin, TenantPermission.ManageMembers, true, true },
         { Who.Admin, TenantPermission.Administer, false, true },
         { Who.Admin, TenantPermission.Administer, true, true },
+        { Who.Admin, TenantPermission.Request, false, false },
+        { Who.Admin, TenantPermission.Request, true, false },
 
         { Who.Approver, TenantPermission.View, false, true },
         { Who.Approver, TenantPermission.View, true, true },
@@ -32,6 +35,8 @@ public sealed class TenantAccessTests
         { Who.Approver, TenantPermission.ManageMembers, true, false },
         { Who.Approver, TenantPermission.Administer, false, false },
         { Who.Approver, TenantPermission.Administer, true, false },
+        { Who.Approver, TenantPermission.Request, false, false },
+        { Who.Approver, TenantPermission.Request, true, false },
 
         { Who.Helpdesk, TenantPermission.View, false, true },
         { Who.Helpdesk, TenantPermission.View, true, true },
@@ -39,6 +44,8 @@ public sealed class TenantAccessTests
         { Who.Helpdesk, TenantPermission.ManageMembers, true, false },
         { Who.Helpdesk, TenantPermission.Administer, false, false },
         { Who.Helpdesk, TenantPermission.Administer, true, false },
+        { Who.Helpdesk, TenantPermission.Request, false, false },
+        { Who.Helpdesk, TenantPermission.Request, true, false },
 
         { Who.Owner, TenantPermission.View, false, true },
         { Who.Owner, TenantPermission.View, true, false },
@@ -46,6 +53,8 @@ public sealed class TenantAccessTests
         { Who.Owner, TenantPermission.ManageMembers, true, false },
         { Who.Owner, TenantPermission.Administer, false, false },
         { Who.Owner, TenantPermission.Administer, true, false },
+        { Who.Owner, TenantPermission.Request, false, true },
+        { Who.Owner, TenantPermission.Request, true, false },
 
         { Who.Member, TenantPermission.View, false, true },
         { Who.Member, TenantPermission.View, true, false },
@@ -53,6 +62,8 @@ public sealed class TenantAccessTests
         { Who.Member, TenantPermission.ManageMembers, true, false },
         { Who.Member, TenantPermission.Administer, false, false },
         { Who.Member, TenantPermission.Administer, true, false },
+        { Who.Member, TenantPermission.Request, false, true },
+        { Who.Member, TenantPermission.Request, true, false },
 
         { Who.NonMember, TenantPermission.View, false, false },
         { Who.NonMember, TenantPermission.View, true, false },
@@ -60,6 +71,8 @@ public sealed class TenantAccessTests
         { Who.NonMember, TenantPermission.ManageMembers, true, false },
         { Who.NonMember, TenantPermission.Administer, false, false },
         { Who.NonMember, TenantPermission.Administer, true, false },
+        { Who.NonMember, TenantPermission.Request, false, false },
+        { Who.NonMember, TenantPermission.Request, true, false },
     };
 
     [Theory]
