@@ -48,6 +48,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddSingleton<Catalog.CatalogService>();
+        services.AddSingleton<Audit.AuditQueries>();
+        services.AddSingleton<Notifications.NotificationService>();
         services.AddScoped<PortalInitializer>();
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);

@@ -17,6 +17,7 @@ public sealed class TenantAccessTests
     }
 
     // The whole policy as one table: who, permission, archived tenant, allowed.
+    // Requests are for members and owners of active tenants only; a global role alone grants none.
     public static TheoryData<Who, TenantPermission, bool, bool> Policy => new()
     {
         { Who.Admin, TenantPermission.View, false, true },
