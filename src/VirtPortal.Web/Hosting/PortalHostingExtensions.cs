@@ -10,6 +10,7 @@ using VirtPortal.Core.Bootstrap;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Components.Account;
+using VirtPortal.Web.Security;
 
 namespace VirtPortal.Web.Hosting;
 
@@ -43,7 +44,7 @@ public static partial class PortalHostingExtensions
         services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
-        identity.AddSignInManager();
+        identity.AddSignInManager().AddClaimsPrincipalFactory<PortalClaimsPrincipalFactory>();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();

@@ -23,6 +23,7 @@ public sealed class ActorAccessor(AuthenticationStateProvider authenticationStat
         if (principal.Identity?.IsAuthenticated != true || principal.FindFirstValue(ClaimTypes.NameIdentifier) is not { } id)
             return null;
         var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).Where(GlobalRoles.IsKnown).ToHashSet(StringComparer.Ordinal);
-        return new Actor(id, principal.Identity.Name ?? id, roles);
+        var name = principal.FindFirstValue(PortalClaimsPrincipalFactory.DisplayNameClaim) ?? principal.Identity.Name ?? id;
+        return new Actor(id, name, roles);
     }
 }

@@ -1,0 +1,79 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Tenancy;
+using VirtPortal.Core.Users;
+using VirtPortal.E2E.Infrastructure;
+using VirtPortal.E2E.Pages;
+using static Microsoft.Playwright.Assertions;
+
+namespace VirtPortal.E2E.Journeys;
+
+[Collection(BrowserCollection.Name)]
+public sealed partial class RequestApprovalTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task A_request_needing_approval_reaches_the_approver_and_the_member_live_and_a_small_one_approves_at_once()
+    {
+        // The approver watches the inbox before anything is submitted.
+        await using var approverContext = await browser.NewContextAsync("approver@demo.virtportal.local");
+        var approver = await approverContext.NewPageAsync();
+        await new Shell(approver).OpenAsync("/approvals");
+
+        await using var memberContext = await browser.NewContextAsync("member@demo.virtportal.local");
+        var member = await memberContext.NewPageAsync();
+        var form = new NewRequestPage(member);
+        await form.OpenAsync();
+        await form.FillVmAsync("big-box", "Debian 12", "large");
+        await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "false");
+        await Expect(form.Verdict).ToContainTextAsync("8 vCPUs is over the auto-approval limit of 4");
+        await form.Submit.ClickAsync();
+        await member.WaitForURLAsync(RequestUrl());
+        var state = member.GetByTestId("request-state");
+        await Expect(state).ToHaveAttributeAsync("data-state", "PendingApproval");
+
+        // It appears in the approver's inbox without a reload, with the facts after approval.
+        var item = approver.GetByTestId("inbox-item-big-box");
+        await Expect(item).ToBeVisibleAsync();
+        await Expect(item.GetByTestId("preflight-verdict")).ToContainTextAsync("8 vCPUs");
+        await approver.GetByTestId("inbox-approve-big-box").ClickAsync();
+        await Expect(item).ToHaveCountAsync(0);
+
+        // The member's open request page follows, again without a reload.
+        await Expect(state).ToHaveAttributeAsync("data-state", "Approved");
+        await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved by April Approver");
+
+        // Within the auto-approval rules the request is approved at once.
+        await form.OpenAsync();
+        await form.FillVmAsync("small-box", "Debian 12", "small");
+        await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "true");
+        await form.Submit.ClickAsync();
+        await member.WaitForURLAsync(RequestUrl());
+        await Expect(member.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", "Approved");
+        await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved automatically");
+    }
+
+    [Fact]
+    public async Task A_request_over_quota_cannot_be_submitted_and_says_why()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var services = browser.Server.Services;
+        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
+        var tenantId = await services.GetRequiredService<TenantService>()
+            .CreateAsync(admin, "Tiny Quota Co", "", TenantQuota.Default with { VCpus = 1 }, ct);
+        await services.GetRequiredService<UserAdministration>().CreateAsync(admin,
+            new NewUser("tiny@e2e.virtportal.local", "Tina Tiny", [], tenantId, TenantRole.Member, "tiny-quota-password"), ct);
+
+        await using var context = await browser.NewContextAsync("tiny@e2e.virtportal.local", "tiny-quota-password");
+        var page = await context.NewPageAsync();
+        var form = new NewRequestPage(page);
+        await form.OpenAsync(tenantId);
+        await form.FillVmAsync("too-big", "Debian 12", "medium");
+
+        await Expect(form.Submit).ToBeDisabledAsync();
+        await Expect(form.SubmitReason).ToContainTextAsync("vCPUs: 0 used + 2 requested = 2, over the quota of 1");
+        await Expect(page.GetByTestId("preflight-quota-vcpus")).ToHaveAttributeAsync("data-fits", "false");
+    }
+
+    [GeneratedRegex("/requests/[0-9a-f-]{36}$")]
+    private static partial Regex RequestUrl();
+}
