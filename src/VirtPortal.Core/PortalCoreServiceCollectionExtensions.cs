@@ -44,6 +44,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Leases.LeaseService>();
+        services.AddSingleton<Resources.ResourceQueries>();
         services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();

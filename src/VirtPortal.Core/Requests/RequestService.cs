@@ -96,6 +96,26 @@ public sealed partial class RequestService(
         return request.Id;
     }
 
+    /// <summary>
+    /// The one-click lease extension: asks for as many days as the tenant auto-approves (30 when it
+    /// auto-approves none), so a first extension goes through at once and later ones follow the policy.
+    /// </summary>
+    public async Task<Guid> ExtendLeaseAsync(Actor actor, Guid resourceId, CancellationToken ct = default)
+    {
+        Guid tenantId;
+        int days;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            tenantId = await db.Resources.Where(r => r.Id == resourceId).Select(r => r.TenantId).FirstOrDefaultAsync(ct);
+            if (tenantId == Guid.Empty)
+                throw new PortalNotFoundException("That resource does not exist.");
+            var policy = await PolicyOfAsync(db, tenantId, ct);
+            days = Math.Min(policy.AutoApprove && policy.AutoMaxLeaseDays > 0 ? policy.AutoMaxLeaseDays : 30, policy.MaxLeaseDays);
+        }
+
+        return await SubmitAsync(actor, new RequestDraft { Kind = RequestKind.ExtendLease, TenantId = tenantId, ResourceId = resourceId, LeaseDays = days }, ct);
+    }
+
     public async Task ApproveAsync(Actor actor, Guid requestId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
