@@ -26,6 +26,7 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await form.FillVmAsync("big-box", "Debian 12", "large");
         await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "false");
         await Expect(form.Verdict).ToContainTextAsync("8 vCPUs is over the auto-approval limit of 4");
+        await member.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-form.png"), FullPage = true });
         await form.Submit.ClickAsync();
         await member.WaitForURLAsync(RequestUrl());
         var state = member.GetByTestId("request-state");
@@ -35,12 +36,14 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         var item = approver.GetByTestId("inbox-item-big-box");
         await Expect(item).ToBeVisibleAsync();
         await Expect(item.GetByTestId("preflight-verdict")).ToContainTextAsync("8 vCPUs");
+        await approver.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "approvals-inbox.png"), FullPage = true });
         await approver.GetByTestId("inbox-approve-big-box").ClickAsync();
         await Expect(item).ToHaveCountAsync(0);
 
         // The member's open request page follows, again without a reload.
         await Expect(state).ToHaveAttributeAsync("data-state", "Approved");
         await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved by April Approver");
+        await member.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-page.png"), FullPage = true });
 
         // Within the auto-approval rules the request is approved at once.
         await form.OpenAsync();

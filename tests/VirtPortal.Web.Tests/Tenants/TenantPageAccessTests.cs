@@ -55,8 +55,9 @@ public sealed class TenantPageAccessTests(PortalAppFactory portal) : IClassFixtu
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken);
+        var memberId = await db.Users.Where(u => u.Email == Member).Select(u => u.Id).SingleAsync(TestContext.Current.CancellationToken);
         var denials = await db.AuditEntries
-            .Where(e => e.Action == AuditActions.AccessDenied && e.ActorName == Member && e.Target == $"tenant {globexId}")
+            .Where(e => e.Action == AuditActions.AccessDenied && e.ActorId == memberId && e.Target == $"tenant {globexId}")
             .ToListAsync(TestContext.Current.CancellationToken);
         Assert.NotEmpty(denials);
     }
