@@ -59,7 +59,10 @@ public sealed partial class LeaseService(
             foreach (var id in toExpire)
                 expired += await StepAsync(id, Step.Expire, ct);
 
-            var toDelete = await db.Resources.Where(r => r.State == ResourceState.Expired && r.ExpiredAt != null && r.ExpiredAt <= deleteBefore)
+            // Not in the pass that expired it: with no grace period, the members would otherwise never
+            // see it Expired (nor get a pass to extend it), and its shutdown and delete would be queued together.
+            var toDelete = await db.Resources.Where(r => r.State == ResourceState.Expired && r.ExpiredAt != null && r.ExpiredAt <= deleteBefore
+                    && !toExpire.Contains(r.Id))
                 .Select(r => r.Id).ToListAsync(ct);
             foreach (var id in toDelete)
                 deleted += await StepAsync(id, Step.Delete, ct);
