@@ -19,42 +19,14 @@ using TestContext = Xunit.TestContext;
 namespace VirtPortal.Web.Tests.Admin;
 
 /// <summary>The admin's catalog forms against the real catalog service on a real SQLite file.</summary>
-public sealed class CatalogFormTests : PortalComponentTest, IAsyncLifetime
+public sealed class CatalogFormTests : PortalCoreComponentTest
 {
-    private const string AdminEmail = "root@portal.test";
-    private readonly TempDirectory directory = new();
-    private readonly BunitAuthorizationContext authorization;
-
-    public CatalogFormTests()
+    public override async ValueTask InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Bootstrap:AdminEmail"] = AdminEmail,
-                ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
-            })
-            .Build();
-        // UserManager resolves its token providers, which need data protection, when it is created.
-        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
-        authorization = AddPortalAuthorization();
-        UseInteractiveServerRenderer();
-    }
-
-    public async ValueTask InitializeAsync()
-    {
+        await base.InitializeAsync();
         await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(TestContext.Current.CancellationToken);
         var admin = await scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(AdminEmail);
-        authorization.SetAuthorized(AdminEmail);
-        authorization.SetRoles(GlobalRoles.Admin);
-        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, admin!.Id));
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        directory.Dispose();
+        SignIn(admin!.Id, AdminEmail, GlobalRoles.Admin);
     }
 
     [Fact]

@@ -19,35 +19,15 @@ using TestContext = Xunit.TestContext;
 namespace VirtPortal.Web.Tests.Audit;
 
 /// <summary>The audit log page against the real audit queries on a real SQLite file.</summary>
-public sealed class AuditLogPageTests : PortalComponentTest, IAsyncLifetime
+public sealed class AuditLogPageTests : PortalCoreComponentTest
 {
-    private readonly TempDirectory directory = new();
-    private readonly BunitAuthorizationContext authorization;
     private Actor owner = Actor.System;
     private Actor member = Actor.System;
     private Guid acme;
 
-    public AuditLogPageTests()
+    public override async ValueTask InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Bootstrap:AdminEmail"] = "root@portal.test",
-                ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
-            })
-            .Build();
-        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
-        authorization = AddPortalAuthorization();
-        UseInteractiveServerRenderer();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        await using (var scope = Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(Ct);
+        await base.InitializeAsync();
         owner = await CreateUserAsync("owner@example.test");
         member = await CreateUserAsync("member@example.test");
         var tenants = Services.GetRequiredService<TenantService>();
@@ -55,12 +35,6 @@ public sealed class AuditLogPageTests : PortalComponentTest, IAsyncLifetime
         await tenants.AddMemberAsync(Actor.System, acme, owner.Name, TenantRole.Owner, Ct);
         var globex = await tenants.CreateAsync(Actor.System, "Globex", null, TenantQuota.Default, Ct);
         await tenants.AddMemberAsync(Actor.System, globex, member.Name, TenantRole.Owner, Ct);
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        directory.Dispose();
     }
 
     [Fact]
@@ -118,10 +92,5 @@ public sealed class AuditLogPageTests : PortalComponentTest, IAsyncLifetime
         return await db.AuditEntries.CountAsync(where, Ct);
     }
 
-    private void SignIn(Actor actor, params string[] roles)
-    {
-        authorization.SetAuthorized(actor.Name);
-        authorization.SetRoles(roles);
-        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, actor.UserId));
-    }
+    private void SignIn(Actor actor, params string[] roles) => SignIn(actor.UserId, actor.Name, roles);
 }

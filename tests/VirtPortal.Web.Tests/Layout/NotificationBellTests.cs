@@ -17,42 +17,12 @@ using TestContext = Xunit.TestContext;
 namespace VirtPortal.Web.Tests.Layout;
 
 /// <summary>The bell against the real notification service and LiveUpdates bus on a real SQLite file.</summary>
-public sealed class NotificationBellTests : PortalComponentTest, IAsyncLifetime
+public sealed class NotificationBellTests : PortalCoreComponentTest
 {
     private const string MiaId = "mia-id";
     private const string OwenId = "owen-id";
-    private readonly TempDirectory directory = new();
 
-    public NotificationBellTests()
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Bootstrap:AdminEmail"] = "root@portal.test",
-                ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
-            })
-            .Build();
-        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
-        var authorization = AddPortalAuthorization();
-        authorization.SetAuthorized("mia@example.test");
-        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, MiaId));
-        UseInteractiveServerRenderer();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(Ct);
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        directory.Dispose();
-    }
+    public NotificationBellTests() => SignIn(MiaId, "mia@example.test");
 
     [Fact]
     public void With_no_unread_notifications_no_count_is_shown()

@@ -15,41 +15,22 @@ using TestContext = Xunit.TestContext;
 namespace VirtPortal.Web.Tests.Requests;
 
 /// <summary>The request form against the real request service, demo tenants and demo catalog on SQLite.</summary>
-public sealed class NewRequestFormTests : PortalComponentTest, IAsyncLifetime
+public sealed class NewRequestFormTests : PortalCoreComponentTest
 {
-    private readonly TempDirectory directory = new();
-    private readonly BunitAuthorizationContext authorization;
     private IRenderedComponent<MudPopoverProvider> popovers = default!;
 
     public NewRequestFormTests()
+        : base(demo: true)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
-                ["Demo:Enabled"] = "true",
-            })
-            .Build();
-        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
-        authorization = AddPortalAuthorization();
-        UseInteractiveServerRenderer();
     }
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
+        await base.InitializeAsync();
         await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(TestContext.Current.CancellationToken);
         var member = await scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(DemoAccounts.All[0].Email);
-        authorization.SetAuthorized(member!.Email!);
-        authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, member.Id));
+        SignIn(member!.Id, member.Email!);
         popovers = Render<MudPopoverProvider>();
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        directory.Dispose();
     }
 
     [Fact]

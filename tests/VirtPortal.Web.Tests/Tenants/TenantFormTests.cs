@@ -19,42 +19,17 @@ using TestContext = Xunit.TestContext;
 namespace VirtPortal.Web.Tests.Tenants;
 
 /// <summary>The admin's tenant form against the real tenant service on a real SQLite file.</summary>
-public sealed class TenantFormTests : PortalComponentTest, IAsyncLifetime
+public sealed class TenantFormTests : PortalCoreComponentTest
 {
-    private const string AdminEmail = "root@portal.test";
-    private readonly TempDirectory directory = new();
-    private readonly BunitAuthorizationContext authorization;
     private string adminId = "";
 
-    public TenantFormTests()
+    public override async ValueTask InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Bootstrap:AdminEmail"] = AdminEmail,
-                ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
-            })
-            .Build();
-        // UserManager resolves its token providers, which need data protection, when it is created.
-        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
-        Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
-        authorization = AddPortalAuthorization();
-        UseInteractiveServerRenderer();
-    }
-
-    public async ValueTask InitializeAsync()
-    {
+        await base.InitializeAsync();
         await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(TestContext.Current.CancellationToken);
         var admin = await scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(AdminEmail);
         adminId = admin!.Id;
         SignIn(adminId, AdminEmail, GlobalRoles.Admin);
-    }
-
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await base.DisposeAsyncCore();
-        directory.Dispose();
     }
 
     [Theory]
@@ -155,10 +130,4 @@ public sealed class TenantFormTests : PortalComponentTest, IAsyncLifetime
         return await db.Tenants.CountAsync(TestContext.Current.CancellationToken);
     }
 
-    private void SignIn(string userId, string name, params string[] roles)
-    {
-        authorization.SetAuthorized(name);
-        authorization.SetRoles(roles);
-        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
-    }
 }
