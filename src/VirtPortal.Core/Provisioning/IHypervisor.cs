@@ -1,0 +1,172 @@
+namespace VirtPortal.Core.Provisioning;
+
+/// <summary>What a host offers, for placement and the hosts page.</summary>
+public sealed record HostFacts(string Hostname, int Cpus, long MemoryMiB, long StorageCapacityGiB, long StorageFreeGiB, string Version);
+
+/// <summary>libvirt's domain states (virDomainState), as every adapter reports them.</summary>
+public enum DomainState
+{
+    Unknown = 0,
+    Running = 1,
+    Paused = 2,
+    Shutoff = 3,
+    Crashed = 4,
+    PMSuspended = 5,
+}
+
+/// <summary>A domain as the hypervisor sees it. <see cref="Id"/> is its UUID, which is the portal's resource id.</summary>
+public sealed record DomainInfo(Guid Id, string Name, DomainState State, int VCpus, int MemoryMiB);
+
+/// <summary>What to create. The adapter names the domain <see cref="Name"/> and gives it UUID <see cref="Id"/>.</summary>
+public sealed record DomainSpec(Guid Id, string Name, int VCpus, int MemoryMiB, int DiskGiB, string ImageRef);
+
+/// <summary>One bulk-stats sample of one domain; counters are cumulative, rates come from deltas.</summary>
+public sealed record DomainStats(
+    Guid Id, DateTimeOffset At, ulong CpuTimeNs, int VCpus, ulong MemoryUsedKiB, ulong MemoryMaxKiB,
+    ulong DiskReadBytes, ulong DiskWriteBytes, ulong NetRxBytes, ulong NetTxBytes);
+
+/// <summary>A lifecycle change reported by the hypervisor (whoever caused it).</summary>
+public sealed record DomainEvent(Guid Id, string Name, DomainState State, string Detail);
+
+/// <summary>Where a domain's graphical console listens.</summary>
+public sealed record ConsoleEndpoint(string Host, int Port, int? WebSocketPort);
+
+/// <summary>
+/// A hypervisor host: libvirt (VirtPortal.Libvirt) or the built-in simulated host. Every call is
+/// idempotent where the lifecycle allows it: creating an existing id returns it, starting a running
+/// domain succeeds, deleting a missing one succeeds. Failures surface as <see cref="HypervisorException"/>s.
+/// </summary>
+public interface IHypervisor : IAsyncDisposable
+{
+    Task<HostFacts> GetHostFactsAsync(CancellationToken ct);
+
+    Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct);
+
+    Task<DomainInfo?> GetDomainAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Defines the domain with its storage and starts it; returns the existing one for a known id.</summary>
+    Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct);
+
+    Task StartAsync(Guid id, CancellationToken ct);
+
+    /// <summary>ACPI power button: the guest shuts itself down (asynchronously).</summary>
+    Task ShutdownAsync(Guid id, CancellationToken ct);
+
+    /// <summary>libvirt's destroy: pulls the plug.</summary>
+    Task ForceOffAsync(Guid id, CancellationToken ct);
+
+    Task RebootAsync(Guid id, CancellationToken ct);
+
+    Task SuspendAsync(Guid id, CancellationToken ct);
+
+    Task ResumeAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Changes vCPUs and memory; the domain must be shut off.</summary>
+    Task ResizeAsync(Guid id, int vcpus, int memoryMiB, CancellationToken ct);
+
+    /// <summary>Removes the domain and its storage; succeeds when it does not exist.</summary>
+    Task DeleteAsync(Guid id, CancellationToken ct);
+
+    /// <summary>One call for every domain's counters (libvirt: virConnectGetAllDomainStats).</summary>
+    Task<IReadOnlyList<DomainStats>> GetAllStatsAsync(CancellationToken ct);
+
+    Task<ConsoleEndpoint?> GetConsoleAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Lifecycle events; dispose the result to stop.</summary>
+    IDisposable SubscribeEvents(Func<DomainEvent, Task> handler);
+}
+
+/// <summary>A hypervisor refused or failed a call; <see cref="Exception.Message"/> is the hypervisor's own words.</summary>
+public class HypervisorException : Exception
+{
+    public HypervisorException()
+    {
+    }
+
+    public HypervisorException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Worth retrying with backoff (connection lost, host busy); false for permanent refusals.</summary>
+    public virtual bool IsTransient => false;
+}
+
+/// <summary>The domain (or host object) does not exist.</summary>
+public sealed class HypervisorNotFoundException : HypervisorException
+{
+    public HypervisorNotFoundException()
+    {
+    }
+
+    public HypervisorNotFoundException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorNotFoundException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The request conflicts with the domain's state or another domain (name or UUID taken).</summary>
+public sealed class HypervisorConflictException : HypervisorException
+{
+    public HypervisorConflictException()
+    {
+    }
+
+    public HypervisorConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The host cannot be reached; retried with backoff.</summary>
+public sealed class HypervisorUnreachableException : HypervisorException
+{
+    public HypervisorUnreachableException()
+    {
+    }
+
+    public HypervisorUnreachableException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorUnreachableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public override bool IsTransient => true;
+}
+
+/// <summary>The host refused the call (permissions, invalid configuration, no resources).</summary>
+public sealed class HypervisorRefusedException : HypervisorException
+{
+    public HypervisorRefusedException()
+    {
+    }
+
+    public HypervisorRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
