@@ -272,7 +272,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         Assert.Equal(["small"], pickySizes.Select(s => s.Name));
         Assert.Equal(["small", "large"], openSizes.Select(s => s.Name));
-        Assert.Equal([small, medium], (await Catalog.ListTemplatesAsync(includeDisabled: false, Ct)).Single(t => t.Name == "picky").AllowedSizeIds.Order());
+        Assert.Equal(new[] { small, medium }.Order(), (await Catalog.ListTemplatesAsync(includeDisabled: false, Ct)).Single(t => t.Name == "picky").AllowedSizeIds.Order());
     }
 
     [Fact]
