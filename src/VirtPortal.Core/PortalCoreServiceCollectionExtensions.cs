@@ -45,6 +45,13 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Leases.LeaseService>();
         services.AddSingleton<Resources.ResourceQueries>();
+        services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section));
+        services.AddSingleton<Hosts.HypervisorRegistry>();
+        services.AddSingleton<Hosts.HostService>();
+        services.AddOptions<Provisioning.ProvisioningOptions>().Bind(configuration.GetSection(Provisioning.ProvisioningOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Provisioning.ProvisioningService>();
+        services.AddHostedService<Provisioning.ProvisioningWorker>();
         services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();

@@ -51,6 +51,8 @@ public sealed class PortalTestHost : IAsyncDisposable
             ["Bootstrap:AdminEmail"] = AdminEmail,
             ["Bootstrap:AdminPassword"] = AdminPassword,
             ["Demo:Enabled"] = "false",
+            // The simulated host's realistic delays would wait on the fake clock for ever.
+            ["Hosts:SimulatedDelays"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -23,6 +23,7 @@ public sealed partial class PortalInitializer(
     RoleManager<IdentityRole> roles,
     IOptions<BootstrapOptions> bootstrap,
     IOptions<DemoOptions> demo,
+    Hosts.HostService hosts,
     TimeProvider time,
     ILogger<PortalInitializer> logger)
 {
@@ -41,6 +42,7 @@ public sealed partial class PortalInitializer(
         var result = await EnsureAdminAsync(ct);
         if (demo.Value.IsEnabled)
             await SeedDemoAsync(ct);
+        await hosts.EnsureFirstHostAsync(ct);
         return result;
     }
 

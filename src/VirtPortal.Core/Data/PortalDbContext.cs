@@ -39,6 +39,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Notification> Notifications => Set<Notification>();
 
+    public DbSet<Hosts.Host> Hosts => Set<Hosts.Host>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -187,6 +189,19 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             operation.HasIndex(o => new { o.State, o.NotBefore });
             operation.HasIndex(o => o.ResourceId);
         });
+
+        builder.Entity<Hosts.Host>(host =>
+        {
+            host.Property(h => h.Name).HasMaxLength(64).UseCollation("NOCASE");
+            host.HasIndex(h => h.Name).IsUnique();
+            host.Property(h => h.Uri).HasMaxLength(500);
+            host.Property(h => h.DomainType).HasMaxLength(16);
+            host.Property(h => h.Driver).HasConversion<string>().HasMaxLength(16);
+            host.Property(h => h.State).HasConversion<string>().HasMaxLength(16);
+            host.Property(h => h.LastError).HasMaxLength(2000);
+        });
+        builder.Entity<Resource>().Property(r => r.PlacementReason).HasMaxLength(1000);
+        builder.Entity<Resource>().HasOne<Hosts.Host>().WithMany().HasForeignKey(r => r.HostId);
 
         builder.Entity<Notification>(notification =>
         {

@@ -65,6 +65,12 @@ public sealed class Resource
 
     public Guid? RequestId { get; set; }
 
+    /// <summary>The host it was placed on; null until placement.</summary>
+    public Guid? HostId { get; set; }
+
+    /// <summary>Why placement chose that host (or why no host had room).</summary>
+    public string PlacementReason { get; set; } = "";
+
     /// <summary>Bumped on every change; live clients use it to know what they missed.</summary>
     public long Version { get; set; }
 

@@ -29,6 +29,10 @@ public static partial class PortalHostingExtensions
         // Demo mode is on in Development unless configuration says otherwise.
         var developing = builder.Environment.IsDevelopment();
         builder.Services.PostConfigure<DemoOptions>(o => o.Enabled ??= developing);
+        var contentRoot = builder.Environment.ContentRootPath;
+        var dataDirectory = builder.Configuration["DataDirectory"] ?? "data";
+        builder.Services.PostConfigure<VirtPortal.Core.Hosts.HostOptions>(o => o.SimulatedStateDirectory =
+            Path.GetFullPath(o.SimulatedStateDirectory.Length > 0 ? o.SimulatedStateDirectory : Path.Combine(dataDirectory, "simulated"), contentRoot));
         builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database");
         return builder.Services.AddPortalCore(builder.Configuration, connectionString);
     }

@@ -40,9 +40,11 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await approver.GetByTestId("inbox-approve-big-box").ClickAsync();
         await Expect(item).ToHaveCountAsync(0);
 
-        // The member's open request page follows, again without a reload.
-        await Expect(state).ToHaveAttributeAsync("data-state", "Approved");
+        // The member's open request page follows, again without a reload: approved, then provisioned
+        // on the simulated host by the worker.
         await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved by April Approver");
+        await Expect(state).ToHaveAttributeAsync("data-state", "Completed", new() { Timeout = 30_000 });
+        await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("big-box is running on demo");
         await member.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-page.png"), FullPage = true });
 
         // Within the auto-approval rules the request is approved at once.
@@ -51,8 +53,8 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "true");
         await form.Submit.ClickAsync();
         await member.WaitForURLAsync(RequestUrl());
-        await Expect(member.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", "Approved");
         await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved automatically");
+        await Expect(member.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", new Regex("Approved|Provisioning|Completed"));
     }
 
     [Fact]

@@ -315,6 +315,71 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("VmTemplates");
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Hosts.Host", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("CpuOvercommit")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Cpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DomainType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Driver")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<double>("RamOvercommit")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StorageGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Uri")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Hosts");
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Notifications.Notification", b =>
                 {
                     b.Property<long>("Id")
@@ -639,6 +704,9 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<long?>("ExpiredAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("TEXT");
+
                     b.Property<decimal>("HourlyPrice")
                         .HasColumnType("TEXT");
 
@@ -663,6 +731,11 @@ namespace VirtPortal.Core.Data.Migrations
                         .UseCollation("NOCASE");
 
                     b.Property<Guid?>("OfferingId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PlacementReason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("RamMiB")
@@ -693,6 +766,8 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("HostId");
 
                     b.HasIndex("LeaseEndsAt");
 
@@ -1048,6 +1123,10 @@ namespace VirtPortal.Core.Data.Migrations
 
             modelBuilder.Entity("VirtPortal.Core.Resources.Resource", b =>
                 {
+                    b.HasOne("VirtPortal.Core.Hosts.Host", null)
+                        .WithMany()
+                        .HasForeignKey("HostId");
+
                     b.HasOne("VirtPortal.Core.Tenancy.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")

@@ -31,6 +31,8 @@ public sealed class SimulatedHypervisor : IHypervisor
         this.stateFile = stateFile;
         this.time = time;
         this.delays = delays ?? SimulatedDelays.None;
+        if (stateFile is not null)
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(stateFile))!);
         if (stateFile is not null && File.Exists(stateFile))
         {
             foreach (var domain in JsonSerializer.Deserialize<List<SimDomain>>(File.ReadAllText(stateFile)) ?? [])

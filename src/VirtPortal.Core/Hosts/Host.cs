@@ -1,0 +1,53 @@
+namespace VirtPortal.Core.Hosts;
+
+public enum HostDriver
+{
+    /// <summary>The built-in simulated host (demo mode, UI tests).</summary>
+    Simulated = 0,
+
+    /// <summary>libvirt, local (qemu:///system) or remote (qemu+ssh://, qemu+tcp://).</summary>
+    Libvirt = 1,
+}
+
+public enum HostState
+{
+    Online = 0,
+    Unreachable = 1,
+
+    /// <summary>Set by an admin: runs what it has, gets nothing new.</summary>
+    Maintenance = 2,
+}
+
+/// <summary>A hypervisor host VMs are placed on.</summary>
+public sealed class Host
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public HostDriver Driver { get; set; }
+
+    /// <summary>libvirt connection URI; for simulated hosts, "simulated://NAME".</summary>
+    public required string Uri { get; set; }
+
+    /// <summary>libvirt domain type: "kvm" on real hosts, "qemu" (TCG) where KVM cannot run guests.</summary>
+    public string DomainType { get; set; } = "kvm";
+
+    public HostState State { get; set; }
+
+    public double CpuOvercommit { get; set; } = 4;
+
+    public double RamOvercommit { get; set; } = 1;
+
+    public int Cpus { get; set; }
+
+    public long MemoryMiB { get; set; }
+
+    public long StorageGiB { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? LastSeenAt { get; set; }
+
+    public string? LastError { get; set; }
+}
