@@ -45,6 +45,7 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Leases.LeaseService>();
         services.AddSingleton<Resources.ResourceQueries>();
+        services.AddSingleton<Resources.ResourceActions>();
         services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section));
         services.AddSingleton<Hosts.HypervisorRegistry>();
         services.AddSingleton<Hosts.HostService>();

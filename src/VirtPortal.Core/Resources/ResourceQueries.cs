@@ -9,7 +9,7 @@ namespace VirtPortal.Core.Resources;
 
 public sealed record ResourceSummary(
     Guid Id, Guid TenantId, string Name, ResourceKind Kind, ResourceState State, int VCpus, int RamMiB, int DiskGiB,
-    DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version);
+    DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version, string? HostName, Provisioning.OperationKind? Pending);
 
 /// <summary>A tenant's resources as its members (and staff) see them.</summary>
 public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants, TimeProvider time, IOptions<LeaseOptions> leases)
@@ -23,8 +23,15 @@ public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory
         var rows = await db.Resources.AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.State != ResourceState.Deleted)
             .OrderBy(r => r.Name).ToListAsync(ct);
+        var ids = rows.Select(r => r.Id).ToList();
+        var pending = await db.Operations.AsNoTracking()
+            .Where(o => ids.Contains(o.ResourceId) && (o.State == Provisioning.OperationState.Pending || o.State == Provisioning.OperationState.Running))
+            .Select(o => new { o.ResourceId, o.Kind, o.CreatedAt }).ToListAsync(ct);
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, ct);
         return [.. rows.Select(r => new ResourceSummary(
             r.Id, r.TenantId, r.Name, r.Kind, r.State, r.VCpus, r.RamMiB, r.DiskGiB, r.LeaseEndsAt, r.LeaseExtensions,
-            r.State == ResourceState.Expired || r.LeaseEndsAt <= soon, r.Version))];
+            r.State == ResourceState.Expired || r.LeaseEndsAt <= soon, r.Version,
+            r.HostId is { } h ? hosts.GetValueOrDefault(h) : null,
+            pending.Where(p => p.ResourceId == r.Id).OrderBy(p => p.CreatedAt).Select(p => (Provisioning.OperationKind?)p.Kind).FirstOrDefault()))];
     }
 }
