@@ -53,6 +53,10 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();
+        services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Reconciliation.Reconciler>();
+        services.AddHostedService<Reconciliation.ReconcilerMonitor>();
         services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();

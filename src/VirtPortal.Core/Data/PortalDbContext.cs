@@ -41,6 +41,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Hosts.Host> Hosts => Set<Hosts.Host>();
 
+    public DbSet<Reconciliation.Drift> Drifts => Set<Reconciliation.Drift>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -201,6 +203,16 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             host.Property(h => h.LastError).HasMaxLength(2000);
         });
         builder.Entity<Resource>().Property(r => r.PlacementReason).HasMaxLength(1000);
+        builder.Entity<Reconciliation.Drift>(drift =>
+        {
+            drift.Property(d => d.Kind).HasConversion<string>().HasMaxLength(16);
+            drift.Property(d => d.DomainName).HasMaxLength(128);
+            drift.Property(d => d.PortalView).HasMaxLength(256);
+            drift.Property(d => d.HypervisorView).HasMaxLength(256);
+            drift.Property(d => d.Resolution).HasMaxLength(500);
+            drift.HasOne<Hosts.Host>().WithMany().HasForeignKey(d => d.HostId);
+            drift.HasIndex(d => new { d.HostId, d.ResolvedAt });
+        });
         builder.Entity<Resource>().HasOne<Hosts.Host>().WithMany().HasForeignKey(r => r.HostId);
 
         builder.Entity<Notification>(notification =>

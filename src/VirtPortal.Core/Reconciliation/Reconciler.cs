@@ -1,0 +1,122 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Audit;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Users;
+
+namespace VirtPortal.Core.Reconciliation;
+
+/// <summary>What one pass found.</summary>
+public sealed record ReconcilePass(int Hosts, int NewDrifts, int Cleared, int Unreachable);
+
+/// <summary>
+/// Compares every host's domains with the portal's records. Differences become open <see cref="Drift"/>
+/// rows (one per domain and kind); a difference that went away closes its row. Resources with an
+/// operation in flight are skipped: their state is expected to change.
+/// </summary>
+public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, TimeProvider time, ILogger<Reconciler> logger)
+{
+    private static readonly Actor Self = new("reconciler", "reconciler", new HashSet<string>());
+
+    public async Task<ReconcilePass> RunAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var hosts = await db.Hosts.Where(h => h.State != HostState.Maintenance).ToListAsync(ct);
+        int added = 0, cleared = 0, unreachable = 0;
+        foreach (var host in hosts)
+        {
+            IReadOnlyList<DomainInfo> domains;
+            try
+            {
+                domains = await registry.For(host).ListDomainsAsync(ct);
+                host.State = HostState.Online;
+                host.LastSeenAt = time.GetUtcNow();
+                host.LastError = null;
+            }
+            catch (HypervisorException e)
+            {
+                if (host.State != HostState.Unreachable)
+                    db.Record(time, Self, "host.unreachable", $"host {host.Name}", null, e.Message);
+                host.State = HostState.Unreachable;
+                host.LastError = e.Message;
+                unreachable++;
+                continue;
+            }
+
+            var found = Compare(host, domains, await LiveResourcesAsync(db, host.Id, ct), await BusyResourcesAsync(db, ct));
+            var open = await db.Drifts.Where(d => d.HostId == host.Id && d.ResolvedAt == null).ToListAsync(ct);
+            foreach (var drift in found.Where(f => !open.Any(o => o.DomainId == f.DomainId && o.Kind == f.Kind)))
+            {
+                db.Add(drift);
+                db.Record(time, Self, "drift.detected", $"domain {drift.DomainName}", null,
+                    $"{drift.Kind} on {host.Name}: portal says {drift.PortalView}, hypervisor says {drift.HypervisorView}");
+                added++;
+            }
+
+            foreach (var gone in open.Where(o => !found.Any(f => f.DomainId == o.DomainId && f.Kind == o.Kind)))
+            {
+                gone.ResolvedAt = time.GetUtcNow();
+                gone.Resolution = "no longer differs";
+                cleared++;
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        if (added + cleared + unreachable > 0)
+            LogPass(added, cleared, unreachable);
+        return new ReconcilePass(hosts.Count, added, cleared, unreachable);
+    }
+
+    private List<Drift> Compare(Host host, IReadOnlyList<DomainInfo> domains, List<Resource> resources, HashSet<Guid> busy)
+    {
+        var now = time.GetUtcNow();
+        var drifts = new List<Drift>();
+        var byId = domains.ToDictionary(d => d.Id);
+        foreach (var resource in resources.Where(r => !busy.Contains(r.Id)))
+        {
+            Drift New(DriftKind kind, string portal, string hypervisor) => new()
+            {
+                HostId = host.Id, ResourceId = resource.Id, DomainId = resource.Id, DomainName = ProvisioningService.DomainName(resource),
+                Kind = kind, PortalView = portal, HypervisorView = hypervisor, DetectedAt = now,
+            };
+
+            if (!byId.TryGetValue(resource.Id, out var domain))
+            {
+                drifts.Add(New(DriftKind.Vanished, resource.State.ToString(), "no such domain"));
+                continue;
+            }
+
+            var reported = ProvisioningService.Map(domain.State);
+            var expected = resource.State == ResourceState.Expired ? ResourceState.Shutoff : resource.State;
+            if (reported != expected)
+                drifts.Add(New(DriftKind.StateChanged, resource.State.ToString(), domain.State.ToString()));
+            if (domain.VCpus != resource.VCpus || domain.MemoryMiB != resource.RamMiB)
+                drifts.Add(New(DriftKind.Resized, $"{resource.VCpus} vCPU, {resource.RamMiB} MiB", $"{domain.VCpus} vCPU, {domain.MemoryMiB} MiB"));
+        }
+
+        var known = resources.Select(r => r.Id).ToHashSet();
+        drifts.AddRange(domains.Where(d => !known.Contains(d.Id)).Select(d => new Drift
+        {
+            HostId = host.Id, DomainId = d.Id, DomainName = d.Name, Kind = DriftKind.Unknown,
+            PortalView = "not a portal resource", HypervisorView = $"{d.State}, {d.VCpus} vCPU, {d.MemoryMiB} MiB", DetectedAt = now,
+        }));
+        return drifts;
+    }
+
+    private static Task<List<Resource>> LiveResourcesAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
+        db.Resources.AsNoTracking()
+            .Where(r => r.HostId == hostId && r.Kind == ResourceKind.Vm
+                        && r.State != ResourceState.Deleted && r.State != ResourceState.Failed && r.State != ResourceState.Provisioning && r.State != ResourceState.Deleting)
+            .ToListAsync(ct);
+
+    private static async Task<HashSet<Guid>> BusyResourcesAsync(PortalDbContext db, CancellationToken ct) =>
+        [.. await db.Operations.AsNoTracking()
+            .Where(o => o.State == OperationState.Pending || o.State == OperationState.Running)
+            .Select(o => o.ResourceId).Distinct().ToListAsync(ct)];
+
+    [LoggerMessage(LogLevel.Information, "Reconciler: {Added} new drift(s), {Cleared} cleared, {Unreachable} host(s) unreachable")]
+    private partial void LogPass(int added, int cleared, int unreachable);
+}

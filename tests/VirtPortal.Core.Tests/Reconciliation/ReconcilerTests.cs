@@ -1,0 +1,116 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Provisioning.Simulated;
+using VirtPortal.Core.Reconciliation;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Tests.Requests;
+
+namespace VirtPortal.Core.Tests.Reconciliation;
+
+/// <summary>Drift between the simulated host and the portal, made the way someone with virsh would.</summary>
+public sealed class ReconcilerTests : IAsyncLifetime
+{
+    private PortalTestHost host = default!;
+    private Resource vm = default!;
+    private SimulatedHypervisor hypervisor = default!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private Reconciler Reconciler => host.Services.GetRequiredService<Reconciler>();
+
+    public async ValueTask InitializeAsync()
+    {
+        host = await PortalTestHost.StartAsync();
+        var scenario = await RequestTestData.ArrangeAsync(host);
+        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
+        vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        await using var db = host.NewDb();
+        hypervisor = (SimulatedHypervisor)host.Services.GetRequiredService<HypervisorRegistry>().For(await db.Hosts.SingleAsync(Ct));
+    }
+
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task With_nothing_changed_outside_there_is_no_drift()
+    {
+        var pass = await Reconciler.RunAsync(Ct);
+
+        Assert.Equal(0, pass.NewDrifts);
+    }
+
+    [Fact]
+    public async Task A_vm_stopped_outside_the_portal_is_recorded_once_and_cleared_when_it_runs_again()
+    {
+        await hypervisor.SetStateOutsideAsync(vm.Id, DomainState.Shutoff);
+
+        Assert.Equal(1, (await Reconciler.RunAsync(Ct)).NewDrifts);
+        Assert.Equal(0, (await Reconciler.RunAsync(Ct)).NewDrifts);
+        var drift = await OpenDriftAsync();
+        Assert.Equal((DriftKind.StateChanged, "Running", "Shutoff"), (drift.Kind, drift.PortalView, drift.HypervisorView));
+
+        await hypervisor.SetStateOutsideAsync(vm.Id, DomainState.Running);
+        Assert.Equal(1, (await Reconciler.RunAsync(Ct)).Cleared);
+        await using var db = host.NewDb();
+        Assert.False(await db.Drifts.AnyAsync(d => d.ResolvedAt == null, Ct));
+    }
+
+    [Fact]
+    public async Task A_vm_deleted_outside_is_reported_vanished_and_the_portal_keeps_its_record()
+    {
+        await hypervisor.DeleteAsync(vm.Id, Ct);
+
+        await Reconciler.RunAsync(Ct);
+
+        Assert.Equal(DriftKind.Vanished, (await OpenDriftAsync()).Kind);
+        await using var db = host.NewDb();
+        Assert.Equal(ResourceState.Running, (await db.Resources.SingleAsync(Ct)).State);
+    }
+
+    [Fact]
+    public async Task An_unknown_domain_is_reported_and_left_alone()
+    {
+        var stranger = new DomainSpec(Guid.NewGuid(), "hand-made", 1, 512, 5, "debian-12-base");
+        await hypervisor.CreateAsync(stranger, Ct);
+
+        await Reconciler.RunAsync(Ct);
+
+        var drift = await OpenDriftAsync();
+        Assert.Equal((DriftKind.Unknown, "hand-made", (Guid?)null), (drift.Kind, drift.DomainName, drift.ResourceId));
+        Assert.Equal(2, (await hypervisor.ListDomainsAsync(Ct)).Count);
+    }
+
+    [Fact]
+    public async Task A_vm_resized_outside_is_reported_with_both_sizes()
+    {
+        await hypervisor.ForceOffAsync(vm.Id, Ct);
+        await hypervisor.ResizeAsync(vm.Id, 4, 8192, Ct);
+        await hypervisor.StartAsync(vm.Id, Ct);
+
+        await Reconciler.RunAsync(Ct);
+
+        var drift = await OpenDriftAsync();
+        Assert.Equal((DriftKind.Resized, "2 vCPU, 4096 MiB", "4 vCPU, 8192 MiB"), (drift.Kind, drift.PortalView, drift.HypervisorView));
+    }
+
+    [Fact]
+    public async Task An_unreachable_host_is_marked_and_produces_no_drift()
+    {
+        hypervisor.Faults.Fail("List", () => new HypervisorUnreachableException("Cannot recv data: Connection reset by peer"));
+
+        var pass = await Reconciler.RunAsync(Ct);
+
+        Assert.Equal((1, 0), (pass.Unreachable, pass.NewDrifts));
+        await using var db = host.NewDb();
+        var demo = await db.Hosts.SingleAsync(Ct);
+        Assert.Equal((HostState.Unreachable, "Cannot recv data: Connection reset by peer"), (demo.State, demo.LastError));
+    }
+
+    private async Task<Drift> OpenDriftAsync()
+    {
+        await using var db = host.NewDb();
+        return await db.Drifts.AsNoTracking().SingleAsync(d => d.ResolvedAt == null, Ct);
+    }
+}
