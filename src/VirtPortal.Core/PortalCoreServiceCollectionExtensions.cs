@@ -56,6 +56,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Reconciliation.Reconciler>();
+        services.AddSingleton<Reconciliation.DriftService>();
         services.AddHostedService<Reconciliation.ReconcilerMonitor>();
         services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Playwright;
 using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
@@ -28,7 +29,7 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await Expect(form.Verdict).ToContainTextAsync("8 vCPUs is over the auto-approval limit of 4");
         await member.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-form.png"), FullPage = true });
         await form.Submit.ClickAsync();
-        await member.WaitForURLAsync(RequestUrl());
+        await member.WaitForURLAsync(RequestUrl(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
         var state = member.GetByTestId("request-state");
         await Expect(state).ToHaveAttributeAsync("data-state", "PendingApproval");
 
@@ -52,7 +53,7 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await form.FillVmAsync("small-box", "Debian 12", "small");
         await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "true");
         await form.Submit.ClickAsync();
-        await member.WaitForURLAsync(RequestUrl());
+        await member.WaitForURLAsync(RequestUrl(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
         await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved automatically");
         await Expect(member.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", new Regex("Approved|Provisioning|Completed"));
     }
