@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using VirtPortal.Core.Demo;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
@@ -14,11 +13,15 @@ public sealed class VmLifecycleTests(BrowserFixture browser)
     [Fact]
     public async Task An_approved_vm_reaches_running_on_the_members_page_can_be_shut_down_there_and_helpdesk_sees_the_same()
     {
-        var tenants = browser.Server.Services.GetRequiredService<TenantService>();
-        var acme = (await tenants.ListVisibleAsync(Actor.System, false, TestContext.Current.CancellationToken)).Single(t => t.Name == DemoAccounts.AcmeTenant);
+        // A tenant of its own, so that other journeys' VMs do not eat its quota.
+        var ct = TestContext.Current.CancellationToken;
+        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
+        var acme = new { Id = await browser.Server.Services.GetRequiredService<TenantService>().CreateAsync(admin, "Lifecycle Labs", "", TenantQuota.Default, ct) };
+        await browser.Server.Services.GetRequiredService<UserAdministration>().CreateAsync(admin,
+            new NewUser("life@e2e.virtportal.local", "Lia Lifecycle", [], acme.Id, TenantRole.Member, "lifecycle-password"), ct);
 
         // The member keeps the tenant page open; everything below arrives by push.
-        await using var memberContext = await browser.NewContextAsync("member@demo.virtportal.local");
+        await using var memberContext = await browser.NewContextAsync("life@e2e.virtportal.local", "lifecycle-password");
         var tenantPage = await memberContext.NewPageAsync();
         await new Shell(tenantPage).OpenAsync($"/tenants/{acme.Id}");
 
