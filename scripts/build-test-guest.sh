@@ -54,7 +54,7 @@ done
 
 # 3. The initramfs: busybox, the modules (decompressed for busybox insmod), acpid's action, /init.
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,lib/modules,etc/acpi/PWRF}
+mkdir -p "$root"/{bin,dev,proc,sys,lib/modules,etc/acpi/PWRF,var/log,var/run}
 cp /bin/busybox "$root/bin/busybox"
 : >"$root/lib/modules/order"
 for module in "${order[@]}"; do

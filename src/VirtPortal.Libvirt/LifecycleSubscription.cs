@@ -102,7 +102,8 @@ internal sealed class LifecycleSubscription : IDisposable
     /// <summary>virDomainEventType and its detail, as the state the domain is in afterwards.</summary>
     internal static (DomainState State, string Detail) Describe(int eventType, int detail) => eventType switch
     {
-        0 => (DomainState.Shutoff, "Defined"),
+        // A new definition is inactive; an updated one may belong to a running domain.
+        0 => (detail == 0 ? DomainState.Shutoff : DomainState.Unknown, "Defined"),
         1 => (DomainState.Shutoff, "Undefined"),
         2 => (DomainState.Running, detail switch { 0 => "Started", 2 => "Started (restored)", 4 => "Started (wakeup)", _ => "Started" }),
         3 => (DomainState.Paused, "Suspended"),

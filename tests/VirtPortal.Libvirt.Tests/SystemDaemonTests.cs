@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using VirtPortal.Core.Provisioning;
 
 namespace VirtPortal.Libvirt.Tests;
@@ -27,9 +28,8 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
     [Fact]
     public async Task Create_boots_a_qemu_guest_that_virsh_sees_running_and_delete_removes_it()
     {
-        var id = Guid.NewGuid();
-        var spec = new DomainSpec(id, $"vp-it-{id:N}"[..14], 1, 128, 1, SystemLibvirtFixture.ImageRef);
-        _created.Add(id);
+        var spec = NewSpec();
+        var id = spec.Id;
 
         var clock = Stopwatch.StartNew();
         var created = await _hypervisor.CreateAsync(spec, Ct);
@@ -46,5 +46,60 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
 
         Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("domstate", spec.Name)).ExitCode);
         Assert.Null(await _hypervisor.GetDomainAsync(id, Ct));
+    }
+    [Fact]
+    public async Task A_running_guest_reports_console_and_counters_and_shuts_down_on_the_power_button()
+    {
+        var spec = NewSpec();
+        var events = Channel.CreateUnbounded<DomainEvent>();
+        using var subscription = _hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
+        await _hypervisor.CreateAsync(spec, Ct);
+
+        var console = await _hypervisor.GetConsoleAsync(spec.Id, Ct);
+        var stats = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+
+        Assert.NotNull(console);
+        Assert.Equal("127.0.0.1", console.Host);
+        Assert.True(console.Port >= 5900);
+        Assert.NotNull(console.WebSocketPort);
+        Assert.True(stats.CpuTimeNs > 0);
+        Assert.Equal(1, stats.VCpus);
+        Assert.Equal(128UL * 1024, stats.MemoryMaxKiB);
+
+        // The guest hears the ACPI button only once its acpid runs (about 6 s of TCG boot), and a press
+        // before that is lost, so the button is pressed again until the guest stops.
+        var clock = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        DomainEvent? stopped = null;
+        while (stopped is null)
+        {
+            await _hypervisor.ShutdownAsync(spec.Id, timeout.Token);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            wait.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                while (stopped is null)
+                {
+                    var received = await events.Reader.ReadAsync(wait.Token);
+                    if (received.Detail.StartsWith("Stopped", StringComparison.Ordinal))
+                        stopped = received;
+                }
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+            }
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"created -> shut off by ACPI: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(new DomainEvent(spec.Id, spec.Name, DomainState.Shutoff, "Stopped (shutdown)"), stopped);
+        Assert.Equal((0, "shut off"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
+    }
+
+    private DomainSpec NewSpec()
+    {
+        var id = Guid.NewGuid();
+        _created.Add(id);
+        return new DomainSpec(id, $"vp-it-{id:N}"[..14], 1, 128, 1, SystemLibvirtFixture.ImageRef);
     }
 }
