@@ -8,16 +8,29 @@ namespace VirtPortal.Libvirt;
 internal static class DomainXml
 {
     /// <summary>
-    /// The guest boots directly from a kernel and initrd: <see cref="DomainSpec.ImageRef"/> names them
-    /// (<c>{ImageDirectory}/{ImageRef}.vmlinuz</c> and <c>.initrd</c>). <see cref="DomainSpec.DiskGiB"/>
-    /// is not used yet: disks (qcow2 overlays in the storage pool) come later.
+    /// <see cref="DomainSpec.ImageRef"/> names an image. With <paramref name="diskPath"/> (a qcow2
+    /// overlay of <c>{ImageRef}.qcow2</c> in the storage pool, see <see cref="PoolStorage"/>) the guest
+    /// boots from that disk. Without it the guest has no disk and boots the kernel and initrd
+    /// <c>{ImageDirectory}/{ImageRef}.vmlinuz</c> and <c>.initrd</c>.
     /// </summary>
-    public static string Build(DomainSpec spec, LibvirtHostOptions options)
+    public static string Build(DomainSpec spec, LibvirtHostOptions options, string? diskPath)
     {
-        if (spec.ImageRef.Contains('/', StringComparison.Ordinal) || spec.ImageRef.StartsWith('.'))
-            throw new HypervisorRefusedException($"Image '{spec.ImageRef}' is not a plain image name.");
+        ValidateImageRef(spec.ImageRef);
 
         var imageBase = Path.Combine(options.ImageDirectory, spec.ImageRef);
+        var os = new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"));
+        if (diskPath is null)
+        {
+            os.Add(
+                new XElement("kernel", imageBase + ".vmlinuz"),
+                new XElement("initrd", imageBase + ".initrd"),
+                new XElement("cmdline", "console=ttyS0"));
+        }
+        else
+        {
+            os.Add(new XElement("boot", new XAttribute("dev", "hd")));
+        }
+
         var devices = new XElement("devices",
             new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
             new XElement("console", new XAttribute("type", "pty"),
@@ -27,6 +40,14 @@ internal static class DomainXml
                 new XAttribute("websocket", -1), new XAttribute("listen", "127.0.0.1")),
             new XElement("memballoon", new XAttribute("model", "virtio"),
                 new XElement("stats", new XAttribute("period", 2))));
+        if (diskPath is not null)
+        {
+            devices.AddFirst(new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "disk"),
+                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "qcow2")),
+                new XElement("source", new XAttribute("file", diskPath)),
+                new XElement("target", new XAttribute("dev", "vda"), new XAttribute("bus", "virtio"))));
+        }
+
         if (options.Network is { } network)
         {
             devices.AddFirst(new XElement("interface", new XAttribute("type", "network"),
@@ -40,11 +61,7 @@ internal static class DomainXml
             new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
             new XElement("vcpu", spec.VCpus),
-            new XElement("os",
-                new XElement("type", new XAttribute("arch", "x86_64"), "hvm"),
-                new XElement("kernel", imageBase + ".vmlinuz"),
-                new XElement("initrd", imageBase + ".initrd"),
-                new XElement("cmdline", "console=ttyS0")),
+            os,
             new XElement("on_poweroff", "destroy"),
             new XElement("on_reboot", "restart"),
             new XElement("on_crash", "destroy"),
@@ -62,6 +79,13 @@ internal static class DomainXml
         }
 
         return domain.ToString(SaveOptions.DisableFormatting);
+    }
+
+    /// <summary>An image name becomes part of host paths and volume names, so it must be a plain name.</summary>
+    public static void ValidateImageRef(string imageRef)
+    {
+        if (imageRef.Length == 0 || imageRef.Contains('/', StringComparison.Ordinal) || imageRef.StartsWith('.'))
+            throw new HypervisorRefusedException($"Image '{imageRef}' is not a plain image name.");
     }
 
     /// <summary>The VNC endpoint from a running domain's live XML (ports are chosen at start).</summary>

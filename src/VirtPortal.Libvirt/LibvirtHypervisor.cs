@@ -83,15 +83,21 @@ public sealed class LibvirtHypervisor : IHypervisor
     public Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var xml = DomainXml.Build(spec, _options);
+        DomainXml.ValidateImageRef(spec.ImageRef);
         return RunAsync(connection =>
         {
             var domain = TryLookup(connection, spec.Id);
             if (domain == 0)
             {
-                domain = LibvirtNative.virDomainDefineXML(connection, xml);
+                var diskPath = PoolStorage.EnsureOverlay(connection, _options.StoragePool, spec);
+                domain = LibvirtNative.virDomainDefineXML(connection, DomainXml.Build(spec, _options, diskPath));
                 if (domain == 0)
-                    throw LibvirtError.Last();
+                {
+                    var error = LibvirtError.Last();
+                    RemoveOverlayQuietly(connection, spec.Id);
+                    throw error;
+                }
+
                 if (LibvirtNative.virDomainCreate(domain) < 0)
                 {
                     // A domain that never started is not kept: the caller retries the whole create.
@@ -99,6 +105,7 @@ public sealed class LibvirtHypervisor : IHypervisor
                     _ = LibvirtNative.virDomainUndefineFlags(domain, UndefineFlags);
                     LibvirtNative.virResetLastError();
                     _ = LibvirtNative.virDomainFree(domain);
+                    RemoveOverlayQuietly(connection, spec.Id);
                     throw error;
                 }
 
@@ -198,7 +205,12 @@ public sealed class LibvirtHypervisor : IHypervisor
     {
         var domain = TryLookup(connection, id);
         if (domain == 0)
+        {
+            // A create that failed half-way, or a delete interrupted after undefine, may leave the disk.
+            PoolStorage.DeleteOverlay(connection, _options.StoragePool, id);
             return 0;
+        }
+
         try
         {
             // Each step tolerates the domain having moved on meanwhile (stopped, or deleted by another client).
@@ -206,6 +218,7 @@ public sealed class LibvirtHypervisor : IHypervisor
                 IgnoreUnless(LibvirtErrorCodes.OperationInvalid, LibvirtErrorCodes.NoDomain);
             if (LibvirtNative.virDomainUndefineFlags(domain, UndefineFlags) < 0)
                 IgnoreUnless(LibvirtErrorCodes.NoDomain);
+            PoolStorage.DeleteOverlay(connection, _options.StoragePool, id);
             LibvirtLog.DomainDeleted(_logger, id, _uri);
             return 0;
         }
@@ -444,6 +457,19 @@ public sealed class LibvirtHypervisor : IHypervisor
         finally
         {
             _ = LibvirtNative.virStoragePoolFree(pool);
+        }
+    }
+
+    private void RemoveOverlayQuietly(nint connection, Guid id)
+    {
+        try
+        {
+            PoolStorage.DeleteOverlay(connection, _options.StoragePool, id);
+        }
+        catch (LibvirtErrorException ex)
+        {
+            // The create's own error is what the caller needs; a leftover disk goes with the next delete.
+            LibvirtLog.OverlayNotRemoved(_logger, ex, id, _uri);
         }
     }
 

@@ -30,4 +30,7 @@ internal static partial class LibvirtLog
 
     [LoggerMessage(LogLevel.Warning, "Could not read a lifecycle event's domain")]
     public static partial void EventUnreadable(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Disk of domain {DomainId} on {Uri} was not removed; the next delete retries")]
+    public static partial void OverlayNotRemoved(ILogger logger, Exception exception, Guid domainId, string uri);
 }

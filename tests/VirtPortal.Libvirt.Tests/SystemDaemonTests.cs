@@ -96,6 +96,37 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         Assert.Equal((0, "shut off"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
     }
 
+    [Fact]
+    public async Task Host_facts_include_the_default_pool()
+    {
+        var facts = await _hypervisor.GetHostFactsAsync(Ct);
+
+        Assert.True(facts.Cpus > 0);
+        Assert.True(facts.StorageCapacityGiB > 0);
+        Assert.InRange(facts.StorageFreeGiB, 1, facts.StorageCapacityGiB);
+    }
+
+    [Fact]
+    public async Task A_guest_from_a_pool_image_runs_on_a_qcow2_overlay_that_delete_removes()
+    {
+        var spec = NewSpec() with { ImageRef = SystemLibvirtFixture.BlankImageRef, DiskGiB = 2 };
+        var overlay = PoolStorage.OverlayName(spec.Id);
+
+        var created = await _hypervisor.CreateAsync(spec, Ct);
+        var (volumeExit, volumeXml) = await SystemLibvirtFixture.VirshAsync("vol-dumpxml", "--pool", SystemLibvirtFixture.Pool, overlay);
+        var (_, disks) = await SystemLibvirtFixture.VirshAsync("domblklist", spec.Name);
+
+        Assert.Equal(DomainState.Running, created.State);
+        Assert.Equal(0, volumeExit);
+        Assert.Contains("<capacity unit='bytes'>2147483648</capacity>", volumeXml, StringComparison.Ordinal);
+        Assert.Contains("/var/lib/libvirt/images/vp-blank.qcow2", volumeXml, StringComparison.Ordinal);
+        Assert.Contains("/var/lib/libvirt/images/" + overlay, disks, StringComparison.Ordinal);
+
+        await _hypervisor.DeleteAsync(spec.Id, Ct);
+
+        Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("vol-info", "--pool", SystemLibvirtFixture.Pool, overlay)).ExitCode);
+    }
+
     private DomainSpec NewSpec()
     {
         var id = Guid.NewGuid();

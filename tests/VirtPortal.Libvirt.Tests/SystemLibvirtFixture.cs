@@ -11,6 +11,11 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
 {
     public const string Uri = "qemu:///system";
     public const string ImageRef = "vp-tiny";
+
+    /// <summary>An empty qcow2 base image in the default pool: enough to prove overlays, not to boot.</summary>
+    public const string BlankImageRef = "vp-blank";
+
+    public const string Pool = "default";
     private const string ImageDirectory = "/var/lib/libvirt/images";
 
     public async ValueTask InitializeAsync()
@@ -30,11 +35,38 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         {
             var (exitCode, output) = await VirshAsync("uri");
             if (exitCode == 0)
-                return;
+                break;
             if (deadline.Elapsed > TimeSpan.FromSeconds(10))
                 throw new InvalidOperationException($"libvirtd does not answer on {Uri}: {output}");
             await Task.Delay(100);
         }
+
+        await EnsurePoolAsync();
+    }
+
+    /// <summary>The "default" directory pool over the image directory, as virt-install would create it.</summary>
+    private static async Task EnsurePoolAsync()
+    {
+        if ((await VirshAsync("pool-info", Pool)).ExitCode != 0)
+            await RequireAsync("virsh", "-c", Uri, "pool-define-as", Pool, "dir", "--target", ImageDirectory);
+        if (!(await VirshAsync("pool-info", Pool)).Output.Contains("running", StringComparison.Ordinal))
+            await RequireAsync("virsh", "-c", Uri, "pool-start", Pool);
+        var blank = Path.Combine(ImageDirectory, BlankImageRef + ".qcow2");
+        if (!File.Exists(blank))
+            await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", blank, "64M");
+    }
+
+    private static async Task RequireAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {await stdout}{await stderr}");
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

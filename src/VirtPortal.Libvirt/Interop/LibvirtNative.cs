@@ -114,6 +114,25 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virStoragePoolFree(nint pool);
 
+    [LibraryImport(Lib)]
+    public static partial int virStoragePoolRefresh(nint pool, uint flags);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint virStorageVolLookupByName(nint pool, string name);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint virStorageVolCreateXML(nint pool, string xml, uint flags);
+
+    /// <summary>Caller frees the returned string.</summary>
+    [LibraryImport(Lib)]
+    public static partial nint virStorageVolGetPath(nint volume);
+
+    [LibraryImport(Lib)]
+    public static partial int virStorageVolDelete(nint volume, uint flags);
+
+    [LibraryImport(Lib)]
+    public static partial int virStorageVolFree(nint volume);
+
     // Errors
     [LibraryImport(Lib)]
     public static partial nint virGetLastError();
