@@ -24,8 +24,9 @@ as_root() {
     fi
 }
 
-# 1. Prerequisites. Chromium is the browser of the Playwright E2E tests (never `playwright install`).
-apt_packages=(chromium fonts-liberation)
+# 1. Prerequisites. Chromium is the browser of the Playwright E2E tests (never `playwright install`);
+# libvirt, QEMU and busybox run the libvirt adapter's tests against a real daemon and a tiny guest.
+apt_packages=(chromium fonts-liberation libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static)
 missing=()
 for package in "${apt_packages[@]}"; do
     if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" != "install ok installed" ]; then
@@ -40,6 +41,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 chromium_version=$(/usr/bin/chromium --version 2>/dev/null) || die "/usr/bin/chromium --version does not work"
 echo "Using $chromium_version"
+
+# No systemd here: start libvirt's daemons when they are not running (guests need virtlogd too).
+[ -f /run/virtlogd.pid ] || as_root virtlogd -d || die "virtlogd -d failed"
+[ -f /run/libvirtd.pid ] || as_root libvirtd -d || die "libvirtd -d failed"
+as_root "$repo/scripts/build-test-guest.sh" || die "scripts/build-test-guest.sh failed"
 
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the .NET 10 SDK is required)"
 

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using VirtPortal.Core.Provisioning;
+
+namespace VirtPortal.Libvirt.Tests;
+
+/// <summary>The adapter against a real libvirtd with QEMU (TCG: KVM does not work on these machines).</summary>
+public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixture<SystemLibvirtFixture>, IAsyncLifetime
+{
+    private readonly LibvirtHypervisor _hypervisor = new(new LibvirtHostOptions { Uri = SystemLibvirtFixture.Uri, DomainType = "qemu" });
+    private readonly List<Guid> _created = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync()
+    {
+        Assert.NotNull(fixture);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var id in _created)
+            await _hypervisor.DeleteAsync(id, CancellationToken.None);
+        await _hypervisor.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Create_boots_a_qemu_guest_that_virsh_sees_running_and_delete_removes_it()
+    {
+        var spec = NewSpec();
+        var id = spec.Id;
+
+        var clock = Stopwatch.StartNew();
+        var created = await _hypervisor.CreateAsync(spec, Ct);
+        var createToRunning = clock.Elapsed;
+
+        Assert.Equal(new DomainInfo(id, spec.Name, DomainState.Running, 1, 128), created);
+        Assert.Equal((0, "running"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
+        Assert.Equal((0, id.ToString("D")), await SystemLibvirtFixture.VirshAsync("domuuid", spec.Name));
+        TestContext.Current.TestOutputHelper?.WriteLine($"create -> running: {createToRunning.TotalMilliseconds:F0} ms");
+
+        clock.Restart();
+        await _hypervisor.DeleteAsync(id, Ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"delete: {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+        Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("domstate", spec.Name)).ExitCode);
+        Assert.Null(await _hypervisor.GetDomainAsync(id, Ct));
+    }
+    [Fact]
+    public async Task A_running_guest_reports_console_and_counters_and_shuts_down_on_the_power_button()
+    {
+        var spec = NewSpec();
+        var events = Channel.CreateUnbounded<DomainEvent>();
+        using var subscription = _hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
+        await _hypervisor.CreateAsync(spec, Ct);
+
+        var console = await _hypervisor.GetConsoleAsync(spec.Id, Ct);
+        var stats = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+
+        Assert.NotNull(console);
+        Assert.Equal("127.0.0.1", console.Host);
+        Assert.True(console.Port >= 5900);
+        Assert.NotNull(console.WebSocketPort);
+        Assert.True(stats.CpuTimeNs > 0);
+        Assert.Equal(1, stats.VCpus);
+        Assert.Equal(128UL * 1024, stats.MemoryMaxKiB);
+
+        // The guest hears the ACPI button only once its acpid runs (about 6 s of TCG boot), and a press
+        // before that is lost, so the button is pressed again until the guest stops.
+        var clock = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        DomainEvent? stopped = null;
+        while (stopped is null)
+        {
+            await _hypervisor.ShutdownAsync(spec.Id, timeout.Token);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            wait.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                while (stopped is null)
+                {
+                    var received = await events.Reader.ReadAsync(wait.Token);
+                    if (received.Detail.StartsWith("Stopped", StringComparison.Ordinal))
+                        stopped = received;
+                }
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+            }
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"created -> shut off by ACPI: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(new DomainEvent(spec.Id, spec.Name, DomainState.Shutoff, "Stopped (shutdown)"), stopped);
+        Assert.Equal((0, "shut off"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
+    }
+
+    [Fact]
+    public async Task Host_facts_include_the_default_pool()
+    {
+        var facts = await _hypervisor.GetHostFactsAsync(Ct);
+
+        Assert.True(facts.Cpus > 0);
+        Assert.True(facts.StorageCapacityGiB > 0);
+        Assert.InRange(facts.StorageFreeGiB, 1, facts.StorageCapacityGiB);
+    }
+
+    [Fact]
+    public async Task A_guest_from_a_pool_image_runs_on_a_qcow2_overlay_that_delete_removes()
+    {
+        var spec = NewSpec() with { ImageRef = SystemLibvirtFixture.BlankImageRef, DiskGiB = 2 };
+        var overlay = PoolStorage.OverlayName(spec.Id);
+
+        var created = await _hypervisor.CreateAsync(spec, Ct);
+        var (volumeExit, volumeXml) = await SystemLibvirtFixture.VirshAsync("vol-dumpxml", "--pool", SystemLibvirtFixture.Pool, overlay);
+        var (_, disks) = await SystemLibvirtFixture.VirshAsync("domblklist", spec.Name);
+
+        Assert.Equal(DomainState.Running, created.State);
+        Assert.Equal(0, volumeExit);
+        Assert.Contains("<capacity unit='bytes'>2147483648</capacity>", volumeXml, StringComparison.Ordinal);
+        Assert.Contains("/var/lib/libvirt/images/vp-blank.qcow2", volumeXml, StringComparison.Ordinal);
+        Assert.Contains("/var/lib/libvirt/images/" + overlay, disks, StringComparison.Ordinal);
+
+        await _hypervisor.DeleteAsync(spec.Id, Ct);
+
+        Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("vol-info", "--pool", SystemLibvirtFixture.Pool, overlay)).ExitCode);
+    }
+
+    private DomainSpec NewSpec()
+    {
+        var id = Guid.NewGuid();
+        _created.Add(id);
+        return new DomainSpec(id, $"vp-it-{id:N}"[..14], 1, 128, 1, SystemLibvirtFixture.ImageRef);
+    }
+}

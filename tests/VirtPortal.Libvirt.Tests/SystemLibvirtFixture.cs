@@ -1,0 +1,100 @@
+using System.Diagnostics;
+
+namespace VirtPortal.Libvirt.Tests;
+
+/// <summary>
+/// A real libvirt daemon (qemu:///system) and the tiny guest from scripts/build-test-guest.sh. Starts
+/// virtlogd and libvirtd when they are not running (there is no systemd here). When libvirt cannot be
+/// used the tests fail: a skipped integration test would hide a broken host.
+/// </summary>
+public sealed class SystemLibvirtFixture : IAsyncLifetime
+{
+    public const string Uri = "qemu:///system";
+    public const string ImageRef = "vp-tiny";
+
+    /// <summary>An empty qcow2 base image in the default pool: enough to prove overlays, not to boot.</summary>
+    public const string BlankImageRef = "vp-blank";
+
+    public const string Pool = "default";
+    private const string ImageDirectory = "/var/lib/libvirt/images";
+
+    public async ValueTask InitializeAsync()
+    {
+        foreach (var file in new[] { $"{ImageRef}.vmlinuz", $"{ImageRef}.initrd" })
+        {
+            if (!File.Exists(Path.Combine(ImageDirectory, file)))
+                throw new InvalidOperationException($"{ImageDirectory}/{file} is missing: run scripts/build-test-guest.sh as root.");
+        }
+
+        await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
+        await StartIfAbsentAsync("libvirtd", "/run/libvirtd.pid");
+
+        // libvirtd daemonizes before its socket listens; give it a few seconds.
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var (exitCode, output) = await VirshAsync("uri");
+            if (exitCode == 0)
+                break;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10))
+                throw new InvalidOperationException($"libvirtd does not answer on {Uri}: {output}");
+            await Task.Delay(100);
+        }
+
+        await EnsurePoolAsync();
+    }
+
+    /// <summary>The "default" directory pool over the image directory, as virt-install would create it.</summary>
+    private static async Task EnsurePoolAsync()
+    {
+        if ((await VirshAsync("pool-info", Pool)).ExitCode != 0)
+            await RequireAsync("virsh", "-c", Uri, "pool-define-as", Pool, "dir", "--target", ImageDirectory);
+        if (!(await VirshAsync("pool-info", Pool)).Output.Contains("running", StringComparison.Ordinal))
+            await RequireAsync("virsh", "-c", Uri, "pool-start", Pool);
+        var blank = Path.Combine(ImageDirectory, BlankImageRef + ".qcow2");
+        if (!File.Exists(blank))
+            await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", blank, "64M");
+    }
+
+    private static async Task RequireAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {await stdout}{await stderr}");
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>virsh as an independent client of the same daemon.</summary>
+    public static async Task<(int ExitCode, string Output)> VirshAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Uri);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("virsh did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
+    }
+
+    private static async Task StartIfAbsentAsync(string daemon, string pidFile)
+    {
+        if (File.Exists(pidFile))
+            return;
+        var start = new ProcessStartInfo(daemon, "-d") { RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{daemon} did not start");
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{daemon} -d failed ({process.ExitCode}): {error}");
+    }
+}
