@@ -43,8 +43,10 @@ chromium_version=$(/usr/bin/chromium --version 2>/dev/null) || die "/usr/bin/chr
 echo "Using $chromium_version"
 
 # No systemd here: start libvirt's daemons when they are not running (guests need virtlogd too).
-[ -f /run/virtlogd.pid ] || as_root virtlogd -d || die "virtlogd -d failed"
-[ -f /run/libvirtd.pid ] || as_root libvirtd -d || die "libvirtd -d failed"
+# A pid file can outlive its daemon (killed, not stopped): look at the process, not the file.
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+running /run/virtlogd.pid || as_root virtlogd -d || die "virtlogd -d failed"
+running /run/libvirtd.pid || as_root libvirtd -d || die "libvirtd -d failed"
 as_root "$repo/scripts/build-test-guest.sh" || die "scripts/build-test-guest.sh failed"
 
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the .NET 10 SDK is required)"

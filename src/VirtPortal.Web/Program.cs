@@ -1,3 +1,4 @@
+using VirtPortal.Libvirt;
 using VirtPortal.Web.Components;
 using VirtPortal.Web.Components.Account;
 using VirtPortal.Web.Hosting;
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 var identity = builder.AddPortalCore();
 builder.AddPortalIdentity(identity);
+builder.Services.AddPortalLibvirt();
 builder.Services.AddPortalAuthorization();
 builder.Services.AddPortalUi();
 

@@ -101,6 +101,8 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseEnvironment("Development");
+        // Requests approved in these tests run on the simulated host, even where a local libvirt answers.
+        builder.UseSetting("Hosts:FirstRun", "simulated");
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
     }

@@ -39,6 +39,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("Demo:Enabled", "true");
         builder.UseSetting("Demo:Password", DemoPassword);
         builder.UseSetting("Identity:RevalidationInterval", "00:00:02");
+        // Browser journeys run on the simulated host even where a local libvirt answers.
+        builder.UseSetting("Hosts:FirstRun", "simulated");
     }
 
     protected override void Dispose(bool disposing)
