@@ -108,13 +108,13 @@ public sealed partial class LeaseService(
             case Step.Expire:
                 resource.State = ResourceState.Expired;
                 resource.ExpiredAt = now;
-                db.Operations.Add(NewOperation(resource, OperationKind.Shutdown, now));
+                db.Operations.Add(Operation.Queue(resource, OperationKind.Shutdown, Actor.System.UserId, now));
                 text = $"The lease of {kind} {resource.Name} ended: it is being stopped and will be deleted after {options.Value.GraceDays} days unless its lease is extended.";
                 db.Record(time, Actor.System, "resource.expired", $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
             default:
                 resource.State = ResourceState.Deleting;
-                db.Operations.Add(NewOperation(resource, OperationKind.Delete, now));
+                db.Operations.Add(Operation.Queue(resource, OperationKind.Delete, Actor.System.UserId, now));
                 text = $"{kind} {resource.Name} is being deleted: its lease ended {options.Value.GraceDays} days ago.";
                 db.Record(time, Actor.System, "resource.lease-deleted", $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
@@ -123,16 +123,7 @@ public sealed partial class LeaseService(
         resource.Version++;
         var members = await db.TenantMemberships.Where(m => m.TenantId == resource.TenantId).Select(m => m.UserId).ToListAsync(ct);
         var link = step == Step.Delete ? $"/tenants/{resource.TenantId}" : $"/requests/new?tenant={resource.TenantId}&kind=ExtendLease&resource={resource.Id}";
-        var notifications = members.Select(userId => new Notification
-        {
-            UserId = userId,
-            TenantId = resource.TenantId,
-            Kind = NotificationKind.LeaseWarning,
-            At = now,
-            Text = text,
-            Link = link,
-        }).ToList();
-        db.Notifications.AddRange(notifications);
+        var notifications = members.Select(userId => NotificationService.Add(db, time, userId, NotificationKind.LeaseWarning, text, link, resource.TenantId)).ToList();
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
@@ -141,17 +132,6 @@ public sealed partial class LeaseService(
             live.Publish(new NotificationAdded(notification.UserId, notification.Id));
         return 1;
     }
-
-    private static Operation NewOperation(Resource resource, OperationKind kind, DateTimeOffset now) => new()
-    {
-        Id = Guid.CreateVersion7(now),
-        ResourceId = resource.Id,
-        TenantId = resource.TenantId,
-        Kind = kind,
-        State = OperationState.Pending,
-        CreatedAt = now,
-        RequestedBy = Actor.System.UserId,
-    };
 
     [LoggerMessage(LogLevel.Information, "Leases: {Warned} warned, {Expired} expired, {Deleted} deleted")]
     private partial void LogPass(int warned, int expired, int deleted);

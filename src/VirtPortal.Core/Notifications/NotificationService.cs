@@ -31,7 +31,9 @@ public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFac
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         ArgumentNullException.ThrowIfNull(link);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(text.Length, TextMaxLength, nameof(text));
+        // Texts quote user input (a rejection reason); shorten rather than lose the notification.
+        if (text.Length > TextMaxLength)
+            text = text[..(TextMaxLength - 1)] + "…";
         ArgumentOutOfRangeException.ThrowIfGreaterThan(link.Length, LinkMaxLength, nameof(link));
         // The bell navigates to the link: a link to another site would be an open redirect.
         if (link.Length > 0 && !IsAppRelative(link))

@@ -61,4 +61,21 @@ public sealed class Operation
     public string? LastError { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>A pending operation on <paramref name="resource"/>, queued now.</summary>
+    public static Operation Queue(Resources.Resource resource, OperationKind kind, string requestedBy, DateTimeOffset now, Guid? requestId = null)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return new Operation
+        {
+            Id = Guid.CreateVersion7(now),
+            ResourceId = resource.Id,
+            TenantId = resource.TenantId,
+            Kind = kind,
+            State = OperationState.Pending,
+            CreatedAt = now,
+            RequestId = requestId,
+            RequestedBy = requestedBy,
+        };
+    }
 }

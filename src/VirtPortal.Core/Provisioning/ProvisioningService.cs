@@ -330,12 +330,8 @@ public sealed partial class ProvisioningService(
         db.Record(time, Worker, "request." + to.ToString().ToLowerInvariant(), $"request {request.Id}", request.TenantId, message);
     }
 
-    private Notification Notify(PortalDbContext db, string userId, Guid tenantId, NotificationKind kind, string text, string link)
-    {
-        var notification = new Notification { UserId = userId, TenantId = tenantId, Kind = kind, At = time.GetUtcNow(), Text = text, Link = link };
-        db.Notifications.Add(notification);
-        return notification;
-    }
+    private Notification Notify(PortalDbContext db, string userId, Guid tenantId, NotificationKind kind, string text, string link) =>
+        NotificationService.Add(db, time, userId, kind, text, link, tenantId);
 
     private void Publish(Resource resource, Operation operation, List<Notification> notifications)
     {

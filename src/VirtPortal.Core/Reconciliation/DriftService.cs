@@ -75,11 +75,9 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
             _ => throw new PortalValidationException("", "Nothing to restore."),
         };
         var now = time.GetUtcNow();
-        db.Operations.Add(new Operation
-        {
-            Id = Guid.CreateVersion7(now), ResourceId = resource.Id, TenantId = resource.TenantId, Kind = kind, CreatedAt = now,
-            RequestedBy = actor.UserId, TargetVCpus = resource.VCpus, TargetRamMiB = resource.RamMiB,
-        });
+        var operation = Operation.Queue(resource, kind, actor.UserId, now);
+        (operation.TargetVCpus, operation.TargetRamMiB) = (resource.VCpus, resource.RamMiB);
+        db.Operations.Add(operation);
         await ResolveAsync(db, actor, drift, resource, $"restoring the portal's state ({kind})", ct);
     }
 

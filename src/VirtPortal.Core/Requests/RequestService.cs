@@ -454,17 +454,8 @@ public sealed partial class RequestService(
         return resource;
     }
 
-    private static Operation NewOperation(Resource resource, OperationKind kind, Request request, Actor actor, DateTimeOffset now) => new()
-    {
-        Id = Guid.CreateVersion7(now),
-        ResourceId = resource.Id,
-        TenantId = resource.TenantId,
-        Kind = kind,
-        State = OperationState.Pending,
-        CreatedAt = now,
-        RequestId = request.Id,
-        RequestedBy = actor.UserId,
-    };
+    private static Operation NewOperation(Resource resource, OperationKind kind, Request request, Actor actor, DateTimeOffset now) =>
+        Operation.Queue(resource, kind, actor.UserId, now, request.Id);
 
     private void AddEvent(PortalDbContext db, Request request, Actor actor, RequestState? from, RequestState to, string message) =>
         db.RequestEvents.Add(new RequestEvent
@@ -870,9 +861,7 @@ public sealed partial class RequestService(
 
         public void Notify(PortalDbContext db, TimeProvider time, string userId, Guid tenantId, NotificationKind kind, string text, string link)
         {
-            var notification = new Notification { UserId = userId, TenantId = tenantId, Kind = kind, At = time.GetUtcNow(), Text = text, Link = link };
-            db.Notifications.Add(notification);
-            Notifications.Add(notification);
+            Notifications.Add(NotificationService.Add(db, time, userId, kind, text, link, tenantId));
         }
 
         public void Publish(LiveUpdates live, Request request)

@@ -44,16 +44,7 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
             throw new PortalValidationException("", $"{ResourceLifecycle.Label(action)} of {resource.Name} is already under way.");
 
         var now = time.GetUtcNow();
-        var operation = new Operation
-        {
-            Id = Guid.CreateVersion7(now),
-            ResourceId = resource.Id,
-            TenantId = resource.TenantId,
-            Kind = action,
-            State = OperationState.Pending,
-            CreatedAt = now,
-            RequestedBy = actor.UserId,
-        };
+        var operation = Operation.Queue(resource, action, actor.UserId, now);
         db.Operations.Add(operation);
         if (action == OperationKind.Delete)
             resource.State = ResourceState.Deleting;
