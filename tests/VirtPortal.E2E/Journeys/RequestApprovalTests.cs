@@ -27,9 +27,10 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await form.FillVmAsync("big-box", "Debian 12", "large");
         await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "false");
         await Expect(form.Verdict).ToContainTextAsync("8 vCPUs is over the auto-approval limit of 4");
+        await Expect(form.Submit).ToBeEnabledAsync();
         await member.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-form.png"), FullPage = true });
         await form.Submit.ClickAsync();
-        await member.WaitForURLAsync(RequestUrl(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+        await WaitForRequestPageAsync(member);
         var state = member.GetByTestId("request-state");
         await Expect(state).ToHaveAttributeAsync("data-state", "PendingApproval");
 
@@ -52,8 +53,9 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await form.OpenAsync();
         await form.FillVmAsync("small-box", "Debian 12", "small");
         await Expect(form.Verdict).ToHaveAttributeAsync("data-auto", "true");
+        await Expect(form.Submit).ToBeEnabledAsync();
         await form.Submit.ClickAsync();
-        await member.WaitForURLAsync(RequestUrl(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+        await WaitForRequestPageAsync(member);
         await Expect(member.GetByTestId("request-timeline")).ToContainTextAsync("approved automatically");
         await Expect(member.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", new Regex("Approved|Provisioning|Completed"));
     }
@@ -78,6 +80,20 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await Expect(form.Submit).ToBeDisabledAsync();
         await Expect(form.SubmitReason).ToContainTextAsync("vCPUs: 0 used + 2 requested = 2, over the quota of 1");
         await Expect(page.GetByTestId("preflight-quota-vcpus")).ToHaveAttributeAsync("data-fits", "false");
+    }
+
+    // On a timeout, keep a picture of what the member saw: it says why the form did not move on.
+    private static async Task WaitForRequestPageAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForURLAsync(RequestUrl(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+        }
+        catch (TimeoutException)
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-submit-timeout.png"), FullPage = true });
+            throw;
+        }
     }
 
     [GeneratedRegex("/requests/[0-9a-f-]{36}$")]
