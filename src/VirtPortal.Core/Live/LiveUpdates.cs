@@ -15,6 +15,12 @@ public sealed record RequestChanged(Guid? TenantId, Guid EntityId, long Version)
 /// <summary>A resource changed (state, lease, size).</summary>
 public sealed record ResourceChanged(Guid? TenantId, Guid EntityId, long Version) : LiveMessage(TenantId, EntityId, Version);
 
+/// <summary>A host changed (state, facts, settings); portal-wide, for staff screens.</summary>
+public sealed record HostChanged(Guid EntityId) : LiveMessage(null, EntityId, 0);
+
+/// <summary>Drift was found or resolved on a host; portal-wide, for the admins' drift inbox.</summary>
+public sealed record DriftChanged(Guid HostId) : LiveMessage(null, HostId, 0);
+
 /// <summary>A user got a notification; only that user's subscribers care.</summary>
 public sealed record NotificationAdded(string UserId, long NotificationId) : LiveMessage(null, Guid.Empty, NotificationId);
 

@@ -117,6 +117,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
         db.Record(time, actor, "drift.resolved", $"domain {drift.DomainName}", resource.TenantId, $"{drift.Kind}: {resolution}");
         await db.SaveChangesAsync(ct);
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));
+        live.Publish(new DriftChanged(drift.HostId));
     }
 
     private static async Task<(Drift Drift, Resource? Resource, Host Host)> LoadAsync(PortalDbContext db, long driftId, CancellationToken ct)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Live;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Users;
@@ -17,7 +18,7 @@ public sealed record ReconcilePass(int Hosts, int NewDrifts, int Cleared, int Un
 /// rows (one per domain and kind); a difference that went away closes its row. Resources with an
 /// operation in flight are skipped: their state is expected to change.
 /// </summary>
-public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, TimeProvider time, ILogger<Reconciler> logger)
+public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, LiveUpdates live, TimeProvider time, ILogger<Reconciler> logger)
 {
     private static readonly Actor Self = new("reconciler", "reconciler", new HashSet<string>());
 
@@ -26,8 +27,11 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var hosts = await db.Hosts.Where(h => h.State != HostState.Maintenance).ToListAsync(ct);
         int added = 0, cleared = 0, unreachable = 0;
+        var changedHosts = new HashSet<Guid>();
+        var driftHosts = new HashSet<Guid>();
         foreach (var host in hosts)
         {
+            var before = host.State;
             IReadOnlyList<DomainInfo> domains;
             try
             {
@@ -35,11 +39,15 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 host.State = HostState.Online;
                 host.LastSeenAt = time.GetUtcNow();
                 host.LastError = null;
+                if (before != HostState.Online)
+                    changedHosts.Add(host.Id);
             }
             catch (HypervisorException e)
             {
                 if (host.State != HostState.Unreachable)
                     db.Record(time, Self, "host.unreachable", $"host {host.Name}", null, e.Message);
+                if (before != HostState.Unreachable)
+                    changedHosts.Add(host.Id);
                 host.State = HostState.Unreachable;
                 host.LastError = e.Message;
                 unreachable++;
@@ -54,6 +62,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 db.Record(time, Self, "drift.detected", $"domain {drift.DomainName}", null,
                     $"{drift.Kind} on {host.Name}: portal says {drift.PortalView}, hypervisor says {drift.HypervisorView}");
                 added++;
+                driftHosts.Add(host.Id);
             }
 
             foreach (var gone in open.Where(o => !found.Any(f => f.DomainId == o.DomainId && f.Kind == o.Kind)))
@@ -61,10 +70,15 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 gone.ResolvedAt = time.GetUtcNow();
                 gone.Resolution = "no longer differs";
                 cleared++;
+                driftHosts.Add(host.Id);
             }
         }
 
         await db.SaveChangesAsync(ct);
+        foreach (var id in changedHosts)
+            live.Publish(new HostChanged(id));
+        foreach (var id in driftHosts)
+            live.Publish(new DriftChanged(id));
         if (added + cleared + unreachable > 0)
             LogPass(added, cleared, unreachable);
         return new ReconcilePass(hosts.Count, added, cleared, unreachable);
