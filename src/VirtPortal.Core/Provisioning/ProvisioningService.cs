@@ -27,6 +27,10 @@ public sealed class ProvisioningOptions
     /// <summary>How often an idle worker looks at the queue (new work also wakes it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Provisioning:IdleDelay must be between 50 ms and 1 minute.")]
     public TimeSpan IdleDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a resize waits for a running guest to power off after the power button; keep it under the lease.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "00:30:00", ErrorMessage = "Provisioning:ResizeShutdownTimeout must be between 5 seconds and 30 minutes.")]
+    public TimeSpan ResizeShutdownTimeout { get; set; } = TimeSpan.FromSeconds(90);
 }
 
 /// <summary>
@@ -159,7 +163,7 @@ public sealed partial class ProvisioningService(
         await FinishAsync(operationId, workerId, host, after, ct);
     }
 
-    private static async Task<ResourceState> CallAsync(IHypervisor hypervisor, Operation operation, Resource resource, string imageRef, CancellationToken ct)
+    private async Task<ResourceState> CallAsync(IHypervisor hypervisor, Operation operation, Resource resource, string imageRef, CancellationToken ct)
     {
         var id = resource.Id;
         switch (operation.Kind)
@@ -189,12 +193,41 @@ public sealed partial class ProvisioningService(
                 await hypervisor.ResumeAsync(id, ct);
                 break;
             case OperationKind.Resize:
-                await hypervisor.ResizeAsync(id, operation.TargetVCpus ?? resource.VCpus, operation.TargetRamMiB ?? resource.RamMiB, ct);
+                await ResizeAsync(hypervisor, resource, operation.TargetVCpus ?? resource.VCpus, operation.TargetRamMiB ?? resource.RamMiB, ct);
                 break;
         }
 
         var info = await hypervisor.GetDomainAsync(id, ct) ?? throw new HypervisorNotFoundException($"domain {id} vanished during {operation.Kind}");
         return Map(info.State);
+    }
+
+    /// <summary>
+    /// Hypervisors resize a shut-off guest, so a running one is shut down politely, resized and started
+    /// again (as OpenStack's resize does). Whether to start it again comes from the portal's record, which
+    /// says Running until this operation finishes, so a retry after a crash between the steps ends the same.
+    /// </summary>
+    private async Task ResizeAsync(IHypervisor hypervisor, Resource resource, int vcpus, int memoryMiB, CancellationToken ct)
+    {
+        var id = resource.Id;
+        var domain = await hypervisor.GetDomainAsync(id, ct) ?? throw new HypervisorNotFoundException($"{resource.Name} is gone from its host.");
+        if (domain.State is DomainState.Paused or DomainState.PMSuspended)
+            throw new HypervisorConflictException($"{resource.Name} is paused: resume it or shut it down, then ask for the resize again.");
+        if (domain.State == DomainState.Running)
+        {
+            await hypervisor.ShutdownAsync(id, ct);
+            var deadline = time.GetUtcNow() + options.Value.ResizeShutdownTimeout;
+            while ((await hypervisor.GetDomainAsync(id, ct))?.State is not DomainState.Shutoff)
+            {
+                if (time.GetUtcNow() >= deadline)
+                    throw new HypervisorConflictException(
+                        $"{resource.Name} did not power off within {options.Value.ResizeShutdownTimeout.TotalSeconds:0} s of the power button; shut it down (or force it off) and ask for the resize again.");
+                await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
+            }
+        }
+
+        await hypervisor.ResizeAsync(id, vcpus, memoryMiB, ct);
+        if (resource.State == ResourceState.Running)
+            await hypervisor.StartAsync(id, ct);
     }
 
     /// <summary>libvirt's name for the domain: "vp-" and the random tail of the resource id.</summary>
@@ -282,12 +315,21 @@ public sealed partial class ProvisioningService(
 
     private async Task FailAsync(Guid operationId, string workerId, string reason, CancellationToken ct)
     {
+        var actual = await SettleFailedResizeAsync(operationId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var operation = await db.Operations.FirstAsync(o => o.Id == operationId, ct);
         if (operation.LeaseOwner != workerId)
             return;
         var resource = await db.Resources.FirstAsync(r => r.Id == operation.ResourceId, ct);
+        if (actual is not null)
+            resource.State = resource.State == ResourceState.Expired && actual.State == DomainState.Shutoff ? ResourceState.Expired : Map(actual.State);
+        if (actual is not null && (actual.VCpus, actual.MemoryMiB) != (resource.VCpus, resource.RamMiB))
+        {
+            // The approval reserved the new size on the record; the guest kept its old one, and the record follows the guest.
+            (resource.VCpus, resource.RamMiB) = (actual.VCpus, actual.MemoryMiB);
+            resource.SizeId = await db.VmSizes.Where(z => z.VCpus == actual.VCpus && z.RamMiB == actual.MemoryMiB).Select(z => (Guid?)z.Id).FirstOrDefaultAsync(ct);
+        }
         operation.State = OperationState.Failed;
         operation.FinishedAt = time.GetUtcNow();
         operation.LastError = reason;
@@ -314,6 +356,38 @@ public sealed partial class ProvisioningService(
         await tx.CommitAsync(ct);
         Publish(resource, operation, notifications);
         LogFailed(operation.Kind, resource.Name, reason);
+    }
+
+    /// <summary>
+    /// A failed resize leaves the guest as it was: started again if the resize had shut it down. Returns
+    /// the guest's size as its host reports it (null when not a resize or the host cannot say).
+    /// </summary>
+    private async Task<DomainInfo?> SettleFailedResizeAsync(Guid operationId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var operation = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == operationId, ct);
+        if (operation.Kind != OperationKind.Resize)
+            return null;
+        var resource = await db.Resources.AsNoTracking().FirstAsync(r => r.Id == operation.ResourceId, ct);
+        var host = resource.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, ct) : null;
+        if (host is null)
+            return null;
+        try
+        {
+            var hypervisor = registry.For(host);
+            var domain = await hypervisor.GetDomainAsync(resource.Id, ct);
+            if (domain?.State == DomainState.Shutoff && resource.State == ResourceState.Running)
+            {
+                await hypervisor.StartAsync(resource.Id, ct);
+                domain = await hypervisor.GetDomainAsync(resource.Id, ct);
+            }
+
+            return domain;
+        }
+        catch (HypervisorException)
+        {
+            return null; // Unreachable: the reconciler reports the difference once the host answers.
+        }
     }
 
     private void Close(PortalDbContext db, Request request, RequestState to, string message)

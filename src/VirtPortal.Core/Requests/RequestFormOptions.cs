@@ -14,7 +14,7 @@ public sealed record SizeOption(Guid Id, string Name, int VCpus, int RamMiB, int
 
 public sealed record OfferingOption(Guid Id, string Name, DatabaseEngineKind Engine, int StorageGiB, int ConnectionLimit, int DefaultLeaseDays, decimal MonthlyPrice);
 
-public sealed record ResourceOption(Guid Id, string Name, ResourceKind Kind, Guid? SizeId, DateTimeOffset LeaseEndsAt, int LeaseExtensions);
+public sealed record ResourceOption(Guid Id, string Name, ResourceKind Kind, Guid? SizeId, DateTimeOffset LeaseEndsAt, int LeaseExtensions, ResourceState State, int VCpus, int RamMiB, int DiskGiB);
 
 /// <summary>What the request form offers for one tenant: the enabled catalog, its resources, the lease limit.</summary>
 public sealed record RequestFormOptions(
@@ -41,7 +41,7 @@ public sealed class RequestFormOptionsQuery(IDbContextFactory<PortalDbContext> d
             [.. templates.Select(t => new TemplateOption(t.Id, t.Name, t.OsLabel, t.Description, t.DefaultLeaseDays, [.. t.AllowedSizes.Select(s => s.Id)]))],
             [.. sizes.OrderBy(s => s.VCpus).ThenBy(s => s.RamMiB).Select(s => new SizeOption(s.Id, s.Name, s.VCpus, s.RamMiB, s.DiskGiB, Showback.Monthly(s.HourlyPrice)))],
             [.. offerings.Select(o => new OfferingOption(o.Id, o.Name, o.Engine, o.StorageGiB, o.ConnectionLimit, o.DefaultLeaseDays, Showback.Monthly(o.HourlyPrice)))],
-            [.. resources.Select(r => new ResourceOption(r.Id, r.Name, r.Kind, r.SizeId, r.LeaseEndsAt, r.LeaseExtensions))],
+            [.. resources.Select(r => new ResourceOption(r.Id, r.Name, r.Kind, r.SizeId, r.LeaseEndsAt, r.LeaseExtensions, r.State, r.VCpus, r.RamMiB, r.DiskGiB))],
             policy.MaxLeaseDays);
     }
 }

@@ -393,7 +393,7 @@ public sealed partial class RequestService(
                 operation.TargetRamMiB = size.RamMiB;
                 db.Operations.Add(operation);
                 // The new size is reserved against quota now; the worker applies it to the guest.
-                (vm.VCpus, vm.RamMiB, vm.DiskGiB, vm.SizeId) = (size.VCpus, size.RamMiB, Math.Max(vm.DiskGiB, size.DiskGiB), size.Id);
+                (vm.VCpus, vm.RamMiB, vm.SizeId) = (size.VCpus, size.RamMiB, size.Id);
                 vm.Version++;
                 effects.Resources.Add(vm);
                 break;
@@ -649,11 +649,11 @@ public sealed partial class RequestService(
                 if (vm is not null && size is not null)
                 {
                     name = vm.Name;
-                    // A resize only moves the dimensions it changes; disks never shrink.
-                    demand = new ResourceDemand { VCpus = size.VCpus - vm.VCpus, RamMiB = size.RamMiB - vm.RamMiB, DiskGiB = Math.Max(0, size.DiskGiB - vm.DiskGiB) };
+                    // A resize changes vCPUs and memory (what hypervisors resize); the disk stays as it is.
+                    demand = new ResourceDemand { VCpus = size.VCpus - vm.VCpus, RamMiB = size.RamMiB - vm.RamMiB };
                     var templatePrice = vm.TemplateId is { } t ? await db.VmTemplates.Where(x => x.Id == t).Select(x => x.HourlyPrice).FirstOrDefaultAsync(ct) : 0;
                     monthly = Showback.Monthly(size.HourlyPrice + templatePrice);
-                    facts = facts with { VCpus = size.VCpus, RamMiB = size.RamMiB, DiskGiB = Math.Max(vm.DiskGiB, size.DiskGiB), TemplateId = vm.TemplateId };
+                    facts = facts with { VCpus = size.VCpus, RamMiB = size.RamMiB, DiskGiB = vm.DiskGiB, TemplateId = vm.TemplateId };
                 }
 
                 break;
