@@ -28,6 +28,8 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
                 ["Bootstrap:AdminEmail"] = AdminEmail,
                 ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
                 ["Demo:Enabled"] = demo ? "true" : "false",
+                ["Hosts:FirstRun"] = "simulated",
+                ["Hosts:SimulatedDelays"] = "false",
             })
             .Build();
         // UserManager resolves its token providers, which need data protection, when it is created.

@@ -52,5 +52,20 @@ public sealed class VmLifecycleTests(BrowserFixture browser)
         await Expect(helpdesk.GetByTestId("resource-state-lifecycle-vm")).ToHaveAttributeAsync("data-state", "Shutoff");
         await Expect(helpdesk.GetByTestId("vm-lifecycle-vm-start")).ToHaveCountAsync(0);
         await tenantPage.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "tenant-resources.png"), FullPage = true });
+
+        // Resize is a request, opened from the VM's row with the VM chosen, and approved like any other.
+        await tenantPage.GetByTestId("vm-lifecycle-vm-resize").ClickAsync();
+        await Expect(tenantPage.GetByTestId("resize-notice")).ToContainTextAsync("lifecycle-vm has 8 vCPU and 16384 MiB now");
+        await tenantPage.GetByTestId("request-size").ClickAsync();
+        await tenantPage.GetByTestId("size-option-medium").ClickAsync();
+        var resize = new NewRequestPage(tenantPage);
+        await Expect(resize.Submit).ToBeEnabledAsync(new() { Timeout = 15_000 });
+        await resize.Submit.ClickAsync();
+        await Expect(tenantPage.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", "PendingApproval", new() { Timeout = 30_000 });
+        await approver.GetByTestId("inbox-approve-lifecycle-vm").ClickAsync();
+        await Expect(tenantPage.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", "Completed", new() { Timeout = 30_000 });
+        await new Shell(tenantPage).OpenAsync($"/tenants/{acme.Id}");
+        await Expect(tenantPage.GetByTestId("resource-size-lifecycle-vm")).ToContainTextAsync("2 vCPU · 4096 MiB · 160 GiB");
+        await Expect(tenantPage.GetByTestId("resource-state-lifecycle-vm")).ToHaveAttributeAsync("data-state", "Shutoff");
     }
 }
