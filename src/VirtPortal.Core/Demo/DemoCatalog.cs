@@ -45,7 +45,7 @@ public static class DemoCatalog
                 Name = TestGuestTemplate,
                 Description = "A minimal guest that boots in seconds, for trying the portal out.",
                 OsLabel = "busybox",
-                ImageRef = "vp-test-guest",
+                ImageRef = "vp-tiny", // built by scripts/build-test-guest.sh
                 DefaultLeaseDays = 7,
                 HourlyPrice = 0.00m,
                 AllowedSizes = [small, medium],
