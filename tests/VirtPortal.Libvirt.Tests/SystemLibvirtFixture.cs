@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace VirtPortal.Libvirt.Tests;
 
@@ -26,8 +27,17 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
                 throw new InvalidOperationException($"{ImageDirectory}/{file} is missing: run scripts/build-test-guest.sh as root.");
         }
 
+        await EnsureDaemonsAsync();
+        await EnsurePoolAsync();
+    }
+
+    public const string LibvirtdPidFile = "/run/libvirtd.pid";
+
+    /// <summary>Starts virtlogd and libvirtd when they are not running and waits until libvirtd answers.</summary>
+    public static async Task EnsureDaemonsAsync()
+    {
         await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
-        await StartIfAbsentAsync("libvirtd", "/run/libvirtd.pid");
+        await StartIfAbsentAsync("libvirtd", LibvirtdPidFile);
 
         // libvirtd daemonizes before its socket listens; give it a few seconds.
         var deadline = Stopwatch.StartNew();
@@ -40,8 +50,6 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
                 throw new InvalidOperationException($"libvirtd does not answer on {Uri}: {output}");
             await Task.Delay(100);
         }
-
-        await EnsurePoolAsync();
     }
 
     /// <summary>The "default" directory pool over the image directory, as virt-install would create it.</summary>
@@ -88,7 +96,7 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
 
     private static async Task StartIfAbsentAsync(string daemon, string pidFile)
     {
-        if (File.Exists(pidFile))
+        if (IsRunning(pidFile))
             return;
         var start = new ProcessStartInfo(daemon, "-d") { RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{daemon} did not start");
@@ -96,5 +104,21 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{daemon} -d failed ({process.ExitCode}): {error}");
+    }
+
+    /// <summary>A pid file outlives a daemon that was killed rather than stopped: look at the process, not the file.</summary>
+    public static bool IsRunning(string pidFile)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
