@@ -33,11 +33,22 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
 
     public const string LibvirtdPidFile = "/run/libvirtd.pid";
 
+    private static readonly SemaphoreSlim StartGate = new(1, 1);
+
     /// <summary>Starts virtlogd and libvirtd when they are not running and waits until libvirtd answers.</summary>
     public static async Task EnsureDaemonsAsync()
     {
-        await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
-        await StartIfAbsentAsync("libvirtd", LibvirtdPidFile);
+        // Test classes initialise their fixtures in parallel; two "libvirtd -d" at once would make one fail.
+        await StartGate.WaitAsync();
+        try
+        {
+            await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
+            await StartIfAbsentAsync("libvirtd", LibvirtdPidFile);
+        }
+        finally
+        {
+            StartGate.Release();
+        }
 
         // libvirtd daemonizes before its socket listens; give it a few seconds.
         var deadline = Stopwatch.StartNew();
@@ -92,6 +103,17 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
+    }
+
+    /// <summary><c>virsh dominfo</c> as field/value pairs ("CPU(s)" to "2", "Max memory" to "196608 KiB").</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> DomInfoAsync(string domain)
+    {
+        var (exitCode, output) = await VirshAsync("dominfo", domain);
+        Assert.True(exitCode == 0, output);
+        return output.Split('\n')
+            .Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim(), StringComparer.Ordinal);
     }
 
     private static async Task StartIfAbsentAsync(string daemon, string pidFile)
