@@ -14,6 +14,9 @@ public sealed class GuestConsole(string path)
     /// <summary>What the guest's init prints once acpid listens for the power button.</summary>
     public const string Ready = "vp-tiny ready";
 
+    /// <summary>The kernel's last line when the guest powers itself off (on the power button, for a reboot too).</summary>
+    public const string PowerDown = "reboot: Power down";
+
     public string Path { get; } = path;
 
     /// <summary>virtlogd holds the file open for writing, so it is read with sharing.</summary>
@@ -37,15 +40,23 @@ public sealed class GuestConsole(string path)
     public async Task<TimeSpan> WaitForAsync(Func<string, bool> done, string what, TimeSpan timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        while (true)
+        if (!await WaitUntilAsync(done, timeout, ct))
+            Assert.Fail($"The guest's console did not show {what} within {timeout.TotalSeconds:F0} s. Its end:\n{Tail(Read())}");
+        return clock.Elapsed;
+    }
+
+    /// <summary>Polls the log until <paramref name="done"/> holds (true) or <paramref name="timeout"/> passes (false).</summary>
+    public async Task<bool> WaitUntilAsync(Func<string, bool> done, TimeSpan timeout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done(Read()))
         {
-            var text = Read();
-            if (done(text))
-                return clock.Elapsed;
             if (clock.Elapsed > timeout)
-                Assert.Fail($"The guest's console did not show {what} within {timeout.TotalSeconds:F0} s. Its end:\n{Tail(text)}");
+                return false;
             await Task.Delay(100, ct);
         }
+
+        return true;
     }
 
     public Task<TimeSpan> WaitForCountAsync(string text, int count, TimeSpan timeout, CancellationToken ct) =>
