@@ -31,8 +31,15 @@ internal static class DomainXml
             os.Add(new XElement("boot", new XAttribute("dev", "hd")));
         }
 
+        var serial = new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0)));
+        if (ConsoleLogPath(options, spec.Name) is { } logPath)
+        {
+            // Each start begins a fresh log: what matters is the current boot and the ones after it.
+            serial.Add(new XElement("log", new XAttribute("file", logPath), new XAttribute("append", "off")));
+        }
+
         var devices = new XElement("devices",
-            new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
+            serial,
             new XElement("console", new XAttribute("type", "pty"),
                 new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))),
             new XElement("graphics",
@@ -80,6 +87,10 @@ internal static class DomainXml
 
         return domain.ToString(SaveOptions.DisableFormatting);
     }
+
+    /// <summary>The file the guest's serial console is logged to on the host, or null when the host does not log it.</summary>
+    public static string? ConsoleLogPath(LibvirtHostOptions options, string domainName) =>
+        string.IsNullOrEmpty(options.ConsoleLogDirectory) ? null : Path.Combine(options.ConsoleLogDirectory, domainName + "-console.log");
 
     /// <summary>An image name becomes part of host paths and volume names, so it must be a plain name.</summary>
     public static void ValidateImageRef(string imageRef)

@@ -23,4 +23,11 @@ public sealed class LibvirtHostOptions
     /// <c>x.vmlinuz</c> with <c>x.initrd</c> from here. QEMU must be able to read them.
     /// </summary>
     public string ImageDirectory { get; set; } = "/var/lib/libvirt/images";
+
+    /// <summary>
+    /// Where the host keeps each guest's serial console output, as <c>{name}-console.log</c> (written by
+    /// virtlogd, which also caps its size), so a guest that does not boot can be diagnosed after the fact.
+    /// Null leaves the console unlogged.
+    /// </summary>
+    public string? ConsoleLogDirectory { get; set; } = "/var/log/libvirt/qemu";
 }

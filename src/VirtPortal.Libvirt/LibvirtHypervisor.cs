@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,9 +9,11 @@ namespace VirtPortal.Libvirt;
 
 /// <summary>
 /// <see cref="IHypervisor"/> for one libvirt URI. One connection per host, opened on first use and
-/// reopened by the next call after it dropped. libvirt calls block, so each runs on the thread pool and
-/// reads libvirt's (thread-local) last error on the same thread. Errors become
-/// <see cref="HypervisorException"/>s here and nowhere else.
+/// reopened by the next call once it died (libvirtd restarted, keepalive timed out). While anyone
+/// subscribes to events, a closed connection is also reopened at once, with backoff, so events resume
+/// without waiting for a call. libvirt calls block, so each runs on the thread pool and reads libvirt's
+/// (thread-local) last error on the same thread. Errors become <see cref="HypervisorException"/>s here
+/// and nowhere else.
 /// </summary>
 public sealed class LibvirtHypervisor : IHypervisor
 {
@@ -21,8 +24,13 @@ public sealed class LibvirtHypervisor : IHypervisor
     private readonly List<LifecycleSubscription> _subscriptions = [];
     private readonly Dictionary<LifecycleSubscription, int> _callbackIds = [];
     private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+
+    // Weak, so that libvirt's pointer to the adapter does not keep an undisposed adapter alive.
+    private readonly GCHandle _self;
     private nint _connection;
     private bool _disposed;
+    private int _reconnecting;
 
     public LibvirtHypervisor(LibvirtHostOptions options, ILogger<LibvirtHypervisor>? logger = null, TimeProvider? time = null)
     {
@@ -31,6 +39,7 @@ public sealed class LibvirtHypervisor : IHypervisor
         _uri = options.Uri;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _self = GCHandle.Alloc(this, GCHandleType.Weak);
     }
 
     public Task<HostFacts> GetHostFactsAsync(CancellationToken ct) => RunAsync(connection =>
@@ -311,16 +320,20 @@ public sealed class LibvirtHypervisor : IHypervisor
 
         foreach (var subscription in subscriptions)
             subscription.Dispose();
+        _stopping.Cancel();
         lock (_gate)
         {
             _disposed = true;
             if (_connection != 0)
             {
-                _ = LibvirtNative.virConnectClose(_connection);
+                ReleaseLocked(_connection);
                 _connection = 0;
             }
         }
 
+        // No connection holds the close callback any more, so libvirt no longer knows the handle.
+        _self.Free();
+        _stopping.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -385,6 +398,16 @@ public sealed class LibvirtHypervisor : IHypervisor
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+
+            // A connection whose peer went away (libvirtd restarted, keepalive timed out) stays
+            // "open" on this side; using it would only fail, so the call gets a fresh one instead.
+            if (_connection != 0 && LibvirtNative.virConnectIsAlive(_connection) == 0)
+            {
+                ReleaseLocked(_connection);
+                _connection = 0;
+                LibvirtLog.ConnectionLost(_logger, _uri);
+            }
+
             if (_connection == 0)
                 _connection = Open();
             _ = LibvirtNative.virConnectRef(_connection);
@@ -404,6 +427,8 @@ public sealed class LibvirtHypervisor : IHypervisor
 
         // Keepalive lets a remote connection notice a dead peer; local drivers do not support it.
         if (LibvirtNative.virConnectSetKeepAlive(connection, 5, 3) < 0)
+            LibvirtNative.virResetLastError();
+        if (LibvirtNative.virConnectRegisterCloseCallback(connection, CloseCallback, GCHandle.ToIntPtr(_self), 0) < 0)
             LibvirtNative.virResetLastError();
 
         _callbackIds.Clear();
@@ -430,12 +455,84 @@ public sealed class LibvirtHypervisor : IHypervisor
             if (_connection != connection)
                 return;
             _connection = 0;
-            _callbackIds.Clear();
-            _ = LibvirtNative.virConnectClose(connection);
-            LibvirtNative.virResetLastError();
+            ReleaseLocked(connection);
         }
 
         LibvirtLog.ConnectionLost(_logger, _uri);
+    }
+
+    /// <summary>Gives up the adapter's own reference to a connection; calls still running keep theirs.</summary>
+    private void ReleaseLocked(nint connection)
+    {
+        _callbackIds.Clear();
+        // The close callback holds a reference too; without this the connection would never be freed.
+        if (LibvirtNative.virConnectUnregisterCloseCallback(connection, CloseCallback) < 0)
+            LibvirtNative.virResetLastError();
+        _ = LibvirtNative.virConnectClose(connection);
+        LibvirtNative.virResetLastError();
+    }
+
+    private static unsafe nint CloseCallback => (nint)(delegate* unmanaged[Cdecl]<nint, int, nint, void>)&OnConnectionClosed;
+
+    /// <summary>On libvirt's event-loop thread, which must not block: reconnecting happens elsewhere.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnConnectionClosed(nint connection, int reason, nint opaque)
+    {
+        if (GCHandle.FromIntPtr(opaque).Target is not LibvirtHypervisor hypervisor)
+            return;
+        LibvirtLog.ConnectionClosed(hypervisor._logger, hypervisor._uri, reason);
+        hypervisor.ReconnectForSubscribers();
+    }
+
+    private void ReconnectForSubscribers()
+    {
+        if (Interlocked.Exchange(ref _reconnecting, 1) == 0)
+            _ = Task.Run(ReconnectAsync);
+    }
+
+    /// <summary>
+    /// Reopens the connection (which registers every subscription again) with exponential backoff
+    /// up to 30 s, for as long as anyone subscribes and the adapter lives.
+    /// </summary>
+    private async Task ReconnectAsync()
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (_disposed || _subscriptions.Count == 0)
+                        return;
+                }
+
+                try
+                {
+                    Run(_ => 0);
+                    return;
+                }
+                catch (HypervisorUnreachableException)
+                {
+                    // The host is still down; try again later.
+                }
+
+                await Task.Delay(delay, _time, _stopping.Token);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Disposed while waiting.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed between two attempts.
+        }
+        finally
+        {
+            Volatile.Write(ref _reconnecting, 0);
+        }
     }
 
     private (ulong Capacity, ulong Free) ReadPool(nint connection)

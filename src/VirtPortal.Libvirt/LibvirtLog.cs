@@ -10,6 +10,9 @@ internal static partial class LibvirtLog
     [LoggerMessage(LogLevel.Warning, "Connection to {Uri} lost; the next call reconnects")]
     public static partial void ConnectionLost(ILogger logger, string uri);
 
+    [LoggerMessage(LogLevel.Warning, "Connection to {Uri} closed by the host (reason {Reason}); reconnecting for its event subscribers")]
+    public static partial void ConnectionClosed(ILogger logger, string uri, int reason);
+
     [LoggerMessage(LogLevel.Information, "Domain {DomainId} ({Name}) defined and started on {Uri}")]
     public static partial void DomainCreated(ILogger logger, Guid domainId, string name, string uri);
 

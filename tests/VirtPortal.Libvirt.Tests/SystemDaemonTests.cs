@@ -7,7 +7,8 @@ namespace VirtPortal.Libvirt.Tests;
 /// <summary>The adapter against a real libvirtd with QEMU (TCG: KVM does not work on these machines).</summary>
 public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixture<SystemLibvirtFixture>, IAsyncLifetime
 {
-    private readonly LibvirtHypervisor _hypervisor = new(new LibvirtHostOptions { Uri = SystemLibvirtFixture.Uri, DomainType = "qemu" });
+    private static readonly LibvirtHostOptions Options = new() { Uri = SystemLibvirtFixture.Uri, DomainType = "qemu" };
+    private readonly LibvirtHypervisor _hypervisor = new(Options);
     private readonly List<Guid> _created = [];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -30,15 +31,20 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
     {
         var spec = NewSpec();
         var id = spec.Id;
+        var console = ConsoleOf(spec);
 
         var clock = Stopwatch.StartNew();
         var created = await _hypervisor.CreateAsync(spec, Ct);
         var createToRunning = clock.Elapsed;
+        // A complete first line on the serial console: the guest's kernel is running, not just QEMU.
+        var toFirstLine = await console.WaitForAsync(text => text.Contains('\n', StringComparison.Ordinal), "a first line", BootTimeout, Ct);
 
         Assert.Equal(new DomainInfo(id, spec.Name, DomainState.Running, 1, 128), created);
         Assert.Equal((0, "running"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
         Assert.Equal((0, id.ToString("D")), await SystemLibvirtFixture.VirshAsync("domuuid", spec.Name));
-        TestContext.Current.TestOutputHelper?.WriteLine($"create -> running: {createToRunning.TotalMilliseconds:F0} ms");
+        Assert.Contains(GuestConsole.KernelBanner, console.Read(), StringComparison.Ordinal);
+        TestContext.Current.TestOutputHelper?.WriteLine($"create call: {createToRunning.TotalMilliseconds:F0} ms");
+        TestContext.Current.TestOutputHelper?.WriteLine($"create returned -> first console line: {toFirstLine.TotalMilliseconds:F0} ms");
 
         clock.Restart();
         await _hypervisor.DeleteAsync(id, Ct);
@@ -47,6 +53,7 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("domstate", spec.Name)).ExitCode);
         Assert.Null(await _hypervisor.GetDomainAsync(id, Ct));
     }
+
     [Fact]
     public async Task A_running_guest_reports_console_and_counters_and_shuts_down_on_the_power_button()
     {
@@ -56,15 +63,21 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         await _hypervisor.CreateAsync(spec, Ct);
 
         var console = await _hypervisor.GetConsoleAsync(spec.Id, Ct);
-        var stats = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+        var first = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+        // The guest is booting, so its vCPU is busy: a second later the cumulative CPU time must have grown.
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+        var second = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
 
         Assert.NotNull(console);
         Assert.Equal("127.0.0.1", console.Host);
         Assert.True(console.Port >= 5900);
         Assert.NotNull(console.WebSocketPort);
-        Assert.True(stats.CpuTimeNs > 0);
-        Assert.Equal(1, stats.VCpus);
-        Assert.Equal(128UL * 1024, stats.MemoryMaxKiB);
+        Assert.True(first.CpuTimeNs > 0);
+        Assert.True(second.CpuTimeNs > first.CpuTimeNs, $"cpu time {first.CpuTimeNs} ns, a second later {second.CpuTimeNs} ns");
+        Assert.True(second.At > first.At);
+        Assert.Equal(1, second.VCpus);
+        Assert.Equal(128UL * 1024, second.MemoryMaxKiB);
+        Assert.InRange(second.MemoryUsedKiB, 1UL, 1024UL * 1024);
 
         // The guest hears the ACPI button only once its acpid runs (about 6 s of TCG boot), and a press
         // before that is lost, so the button is pressed again until the guest stops.
@@ -126,6 +139,10 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
 
         Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("vol-info", "--pool", SystemLibvirtFixture.Pool, overlay)).ExitCode);
     }
+
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(90);
+
+    private static GuestConsole ConsoleOf(DomainSpec spec) => new(DomainXml.ConsoleLogPath(Options, spec.Name)!);
 
     private DomainSpec NewSpec()
     {

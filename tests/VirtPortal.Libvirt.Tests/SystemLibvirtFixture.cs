@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace VirtPortal.Libvirt.Tests;
 
@@ -26,8 +27,28 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
                 throw new InvalidOperationException($"{ImageDirectory}/{file} is missing: run scripts/build-test-guest.sh as root.");
         }
 
-        await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
-        await StartIfAbsentAsync("libvirtd", "/run/libvirtd.pid");
+        await EnsureDaemonsAsync();
+        await EnsurePoolAsync();
+    }
+
+    public const string LibvirtdPidFile = "/run/libvirtd.pid";
+
+    private static readonly SemaphoreSlim StartGate = new(1, 1);
+
+    /// <summary>Starts virtlogd and libvirtd when they are not running and waits until libvirtd answers.</summary>
+    public static async Task EnsureDaemonsAsync()
+    {
+        // Test classes initialise their fixtures in parallel; two "libvirtd -d" at once would make one fail.
+        await StartGate.WaitAsync();
+        try
+        {
+            await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
+            await StartIfAbsentAsync("libvirtd", LibvirtdPidFile);
+        }
+        finally
+        {
+            StartGate.Release();
+        }
 
         // libvirtd daemonizes before its socket listens; give it a few seconds.
         var deadline = Stopwatch.StartNew();
@@ -40,8 +61,6 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
                 throw new InvalidOperationException($"libvirtd does not answer on {Uri}: {output}");
             await Task.Delay(100);
         }
-
-        await EnsurePoolAsync();
     }
 
     /// <summary>The "default" directory pool over the image directory, as virt-install would create it.</summary>
@@ -86,9 +105,20 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
     }
 
+    /// <summary><c>virsh dominfo</c> as field/value pairs ("CPU(s)" to "2", "Max memory" to "196608 KiB").</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> DomInfoAsync(string domain)
+    {
+        var (exitCode, output) = await VirshAsync("dominfo", domain);
+        Assert.True(exitCode == 0, output);
+        return output.Split('\n')
+            .Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim(), StringComparer.Ordinal);
+    }
+
     private static async Task StartIfAbsentAsync(string daemon, string pidFile)
     {
-        if (File.Exists(pidFile))
+        if (IsRunning(pidFile))
             return;
         var start = new ProcessStartInfo(daemon, "-d") { RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{daemon} did not start");
@@ -96,5 +126,21 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{daemon} -d failed ({process.ExitCode}): {error}");
+    }
+
+    /// <summary>A pid file outlives a daemon that was killed rather than stopped: look at the process, not the file.</summary>
+    public static bool IsRunning(string pidFile)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

@@ -30,6 +30,17 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virConnectSetKeepAlive(nint conn, int interval, uint count);
 
+    /// <summary>
+    /// One callback per connection, called once (on libvirt's event-loop thread) when the connection
+    /// closes for any reason but the caller's own close. Holds a reference on the connection until it
+    /// fires or is unregistered.
+    /// </summary>
+    [LibraryImport(Lib)]
+    public static partial int virConnectRegisterCloseCallback(nint conn, nint callback, nint opaque, nint freeCallback);
+
+    [LibraryImport(Lib)]
+    public static partial int virConnectUnregisterCloseCallback(nint conn, nint callback);
+
     /// <summary>Caller frees the returned string.</summary>
     [LibraryImport(Lib)]
     public static partial nint virConnectGetHostname(nint conn);
