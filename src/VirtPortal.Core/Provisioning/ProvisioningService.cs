@@ -24,7 +24,7 @@ public sealed class ProvisioningOptions
     [Range(1, 100, ErrorMessage = "Provisioning:MaxAttempts must be between 1 and 100.")]
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>How often an idle worker looks at the queue (new work also wakes it at once).</summary>
+    /// <summary>How often an idle worker looks at the queue (work queued in this process wakes it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Provisioning:IdleDelay must be between 50 ms and 1 minute.")]
     public TimeSpan IdleDelay { get; set; } = TimeSpan.FromSeconds(1);
 
