@@ -26,7 +26,7 @@ public static class PortalCoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<PortalDbContext>(options => options.UseSqlite(connectionString));
+        services.AddDbContextFactory<PortalDbContext>(options => options.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout()));
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
 
         services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section))

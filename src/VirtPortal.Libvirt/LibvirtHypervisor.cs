@@ -62,7 +62,16 @@ public sealed class LibvirtHypervisor : IHypervisor
         try
         {
             for (var i = 0; i < count; i++)
-                domains.Add(ReadInfo(Marshal.ReadIntPtr(array, i * IntPtr.Size)));
+            {
+                try
+                {
+                    domains.Add(ReadInfo(Marshal.ReadIntPtr(array, i * IntPtr.Size)));
+                }
+                catch (HypervisorNotFoundException)
+                {
+                    // Undefined between the listing and this read: it is simply no longer there.
+                }
+            }
         }
         finally
         {

@@ -42,7 +42,14 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 if (before != HostState.Online)
                     changedHosts.Add(host.Id);
             }
-            catch (HypervisorException e)
+            catch (HypervisorException e) when (e is not HypervisorUnreachableException)
+            {
+                // The host answered, with an error about something on it: not a reason to stop placing there.
+                host.LastError = e.Message;
+                LogListFailed(e, host.Name);
+                continue;
+            }
+            catch (HypervisorUnreachableException e)
             {
                 if (host.State != HostState.Unreachable)
                     db.Record(time, Self, "host.unreachable", $"host {host.Name}", null, e.Message);
@@ -130,6 +137,9 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         [.. await db.Operations.AsNoTracking()
             .Where(o => o.State == OperationState.Pending || o.State == OperationState.Running)
             .Select(o => o.ResourceId).Distinct().ToListAsync(ct)];
+
+    [LoggerMessage(LogLevel.Warning, "Reconciler: listing the domains of {Host} failed")]
+    private partial void LogListFailed(Exception exception, string host);
 
     [LoggerMessage(LogLevel.Information, "Reconciler: {Added} new drift(s), {Cleared} cleared, {Unreachable} host(s) unreachable")]
     private partial void LogPass(int added, int cleared, int unreachable);

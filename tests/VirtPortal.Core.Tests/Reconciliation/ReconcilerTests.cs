@@ -108,6 +108,20 @@ public sealed class ReconcilerTests : IAsyncLifetime
         Assert.Equal((HostState.Unreachable, "Cannot recv data: Connection reset by peer"), (demo.State, demo.LastError));
     }
 
+    [Fact]
+    public async Task A_host_that_answers_with_an_error_stays_online_for_placement()
+    {
+        hypervisor.Faults.Fail("List", () => new HypervisorNotFoundException("Domain not found: no domain with matching uuid"), times: 1);
+
+        var pass = await Reconciler.RunAsync(Ct);
+
+        Assert.Equal((0, 0), (pass.Unreachable, pass.NewDrifts));
+        await using var db = host.NewDb();
+        var demo = await db.Hosts.SingleAsync(Ct);
+        Assert.Equal((HostState.Online, "Domain not found: no domain with matching uuid"), (demo.State, demo.LastError));
+        Assert.Empty(await host.AuditAsync("host.unreachable"));
+    }
+
     private async Task<Drift> OpenDriftAsync()
     {
         await using var db = host.NewDb();
