@@ -41,7 +41,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
 });
 builder.Services.AddDataProtection();
 builder.Services.AddPortalCore(builder.Configuration, $"Data Source={Path.Combine(directory.FullName, "portal.db")}");
-builder.Services.AddPortalLibvirt();
+builder.Services.AddPortalLibvirt(builder.Configuration);
 using var app = builder.Build();
 await using (var scope = app.Services.CreateAsyncScope())
     await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(ct);

@@ -7,6 +7,9 @@ namespace VirtPortal.Libvirt;
 /// <summary>Builds libvirt domain XML from a <see cref="DomainSpec"/> and reads what the portal needs back.</summary>
 internal static class DomainXml
 {
+    /// <summary>The <see cref="LibvirtHostOptions.Network"/> value for QEMU's user-mode networking.</summary>
+    public const string UserNetwork = "user";
+
     /// <summary>
     /// <see cref="DomainSpec.ImageRef"/> names an image. With <paramref name="diskPath"/> (a qcow2
     /// overlay of <c>{ImageRef}.qcow2</c> in the storage pool, see <see cref="PoolStorage"/>) the guest
@@ -55,10 +58,15 @@ internal static class DomainXml
                 new XElement("target", new XAttribute("dev", "vda"), new XAttribute("bus", "virtio"))));
         }
 
-        if (options.Network is { } network)
+        if (options.Network == UserNetwork)
+        {
+            devices.AddFirst(new XElement("interface", new XAttribute("type", "user"),
+                new XElement("model", new XAttribute("type", "virtio"))));
+        }
+        else if (!string.IsNullOrEmpty(options.Network))
         {
             devices.AddFirst(new XElement("interface", new XAttribute("type", "network"),
-                new XElement("source", new XAttribute("network", network)),
+                new XElement("source", new XAttribute("network", options.Network)),
                 new XElement("model", new XAttribute("type", "virtio"))));
         }
 

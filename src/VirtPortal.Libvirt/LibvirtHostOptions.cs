@@ -15,7 +15,11 @@ public sealed class LibvirtHostOptions
     /// <summary>Storage pool whose capacity the host facts report.</summary>
     public string StoragePool { get; set; } = "default";
 
-    /// <summary>libvirt network for the guest NIC; null gives the guest no NIC.</summary>
+    /// <summary>
+    /// The guest's NIC: <c>user</c> for QEMU's user-mode networking (outbound NAT, works on any host),
+    /// else the name of a libvirt network (<c>default</c> for libvirt's NAT network, or a bridged one);
+    /// null or empty gives the guest no NIC.
+    /// </summary>
     public string? Network { get; set; }
 
     /// <summary>

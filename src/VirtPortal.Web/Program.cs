@@ -8,7 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 var identity = builder.AddPortalCore();
 builder.AddPortalIdentity(identity);
-builder.Services.AddPortalLibvirt();
+builder.Services.AddPortalLibvirt(builder.Configuration);
 builder.Services.AddPortalAuthorization();
 builder.Services.AddPortalUi();
 

@@ -29,6 +29,27 @@ public sealed class DomainXmlTests
         Assert.Null(DomainXml.ConsoleLogPath(options, Spec.Name));
     }
 
+    [Theory]
+    [InlineData("user", "user", null)]
+    [InlineData("default", "network", "default")]
+    public void The_guest_nic_is_user_mode_or_on_the_named_libvirt_network(string network, string type, string? source)
+    {
+        var nic = Nic(DomainXml.Build(Spec, new LibvirtHostOptions { Network = network }, diskPath: null));
+
+        Assert.NotNull(nic);
+        Assert.Equal(type, (string?)nic.Attribute("type"));
+        Assert.Equal(source, (string?)nic.Element("source")?.Attribute("network"));
+        Assert.Equal("virtio", (string?)nic.Element("model")?.Attribute("type"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void Without_a_network_the_guest_has_no_nic(string? network) =>
+        Assert.Null(Nic(DomainXml.Build(Spec, new LibvirtHostOptions { Network = network }, diskPath: null)));
+
+    private static XElement? Nic(string xml) => XDocument.Parse(xml).Root?.Element("devices")?.Element("interface");
+
     private static XElement? SerialLog(string xml) =>
         XDocument.Parse(xml).Root?.Element("devices")?.Element("serial")?.Element("log");
 }
