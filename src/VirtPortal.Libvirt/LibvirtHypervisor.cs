@@ -67,7 +67,7 @@ public sealed class LibvirtHypervisor : IHypervisor
                 {
                     domains.Add(ReadInfo(Marshal.ReadIntPtr(array, i * IntPtr.Size)));
                 }
-                catch (HypervisorNotFoundException)
+                catch (LibvirtErrorException e) when (e.Error.Code == LibvirtErrorCodes.NoDomain)
                 {
                     // Undefined between the listing and this read: it is simply no longer there.
                 }
