@@ -46,7 +46,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Leases.LeaseService>();
         services.AddSingleton<Resources.ResourceQueries>();
         services.AddSingleton<Resources.ResourceActions>();
-        services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section));
+        services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section)).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Hosts.HostOptions>, Hosts.HostOptionsValidator>();
         services.AddSingleton<Hosts.HypervisorRegistry>();
         services.AddSingleton<Hosts.HostService>();
         services.AddOptions<Provisioning.ProvisioningOptions>().Bind(configuration.GetSection(Provisioning.ProvisioningOptions.Section))

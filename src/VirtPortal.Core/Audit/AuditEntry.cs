@@ -46,4 +46,10 @@ public static class AuditActions
     public const string CatalogOfferingSaved = "catalog.offering-saved";
     public const string CatalogItemEnabled = "catalog.item-enabled";
     public const string CatalogItemDisabled = "catalog.item-disabled";
+    public const string HostRegistered = "host.registered";
+    public const string HostUpdated = "host.updated";
+    public const string HostTested = "host.tested";
+    public const string HostMaintenanceStarted = "host.maintenance-started";
+    public const string HostMaintenanceEnded = "host.maintenance-ended";
+    public const string HostRemoved = "host.removed";
 }

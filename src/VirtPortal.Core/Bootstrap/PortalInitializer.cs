@@ -42,7 +42,7 @@ public sealed partial class PortalInitializer(
         var result = await EnsureAdminAsync(ct);
         if (demo.Value.IsEnabled)
             await SeedDemoAsync(ct);
-        await hosts.EnsureFirstHostAsync(ct);
+        await hosts.EnsureHostsAsync(ct);
         return result;
     }
 

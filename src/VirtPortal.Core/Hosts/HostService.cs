@@ -1,22 +1,261 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Audit;
+using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
+using VirtPortal.Core.Live;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Hosts;
 
-public sealed partial class HostService(
-    IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, IOptions<HostOptions> options, TimeProvider time, ILogger<HostService> logger)
+/// <summary>A host as the hosts page shows it: settings, facts, state and what is placed on it.</summary>
+public sealed record HostView(
+    Guid Id, string Name, HostDriver Driver, string Uri, string DomainType, HostState State, double CpuOvercommit, double RamOvercommit,
+    int Cpus, long MemoryMiB, long StorageGiB, int AllocatedVCpus, long AllocatedRamMiB, long AllocatedDiskGiB, int Vms,
+    DateTimeOffset? LastSeenAt, string? LastError)
 {
+    /// <summary>vCPUs placement may hand out: CPUs × CPU overcommit.</summary>
+    public double VCpuCapacity => Cpus * CpuOvercommit;
+
+    /// <summary>RAM placement may hand out: memory × RAM overcommit.</summary>
+    public double RamCapacityMiB => MemoryMiB * RamOvercommit;
+
+    public HostInput ToInput() => new(Name, Driver, Uri, DomainType, CpuOvercommit, RamOvercommit);
+}
+
+/// <summary>What a connection test found: the host's facts, or the hypervisor's own words for why not.</summary>
+public sealed record ConnectionTest(HostFacts? Facts, string? Error)
+{
+    public bool Succeeded => Facts is not null;
+}
+
+/// <summary>
+/// The hypervisor hosts VMs are placed on. Admins list, add, change, test, put in maintenance and
+/// remove them; every change is audited in its own SaveChanges and announced with
+/// <see cref="HostChanged"/> once committed. Start-up registers the configured hosts, or on first run
+/// one host of its own choosing.
+/// </summary>
+public sealed partial class HostService(
+    IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, IOptions<HostOptions> options, TimeProvider time,
+    LiveUpdates live, ILogger<HostService> logger)
+{
+    private const int LastErrorMaxLength = 2000;
+
     /// <summary>
-    /// First run: registers one host, the local libvirt when its socket is there and the adapter is
+    /// Start-up: registers every host of <c>Hosts:List</c> that is missing (by name). With no list, the
+    /// first run registers one host: the local libvirt when its socket is there and the adapter is
     /// available (or configuration asks for it), otherwise the simulated host "demo".
     /// </summary>
-    public async Task EnsureFirstHostAsync(CancellationToken ct)
+    public async Task EnsureHostsAsync(CancellationToken ct)
+    {
+        if (options.Value.List.Count == 0)
+        {
+            await EnsureFirstHostAsync(ct);
+            return;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var known = (await db.Hosts.Select(h => h.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var missing = options.Value.List.Select(c => HostRules.Normalize(c.ToInput())).Where(c => !known.Contains(c.Name)).Select(NewHost).ToList();
+        if (missing.Count == 0)
+            return;
+        // Side by side: one unreachable host must not hold up the others for its whole timeout.
+        var probes = await Task.WhenAll(missing.Select(h => ProbeAsync(h, ct)));
+        foreach (var (host, probe) in missing.Zip(probes))
+        {
+            Apply(host, probe);
+            db.Hosts.Add(host);
+            db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"from configuration: {Describe(host)}; {host.State}");
+        }
+
+        await db.SaveChangesAsync(ct);
+        foreach (var host in missing)
+        {
+            LogRegistered(host.Name, host.Driver, host.Uri);
+            live.Publish(new HostChanged(host.Id));
+        }
+    }
+
+    /// <summary>Online hosts and what is placed on each, for placement.</summary>
+    public static async Task<List<HostLoad>> LoadsAsync(PortalDbContext db, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var hosts = await db.Hosts.AsNoTracking().ToListAsync(ct);
+        var allocated = await Live(db.Resources.AsNoTracking())
+            .GroupBy(r => r.HostId)
+            .Select(g => new { HostId = g.Key, VCpus = g.Sum(r => r.VCpus), Ram = g.Sum(r => (long)r.RamMiB), Disk = g.Sum(r => (long)r.DiskGiB), Count = g.Count() })
+            .ToListAsync(ct);
+        return [.. hosts.Select(h =>
+        {
+            var a = allocated.FirstOrDefault(x => x.HostId == h.Id);
+            return new HostLoad(h, a?.VCpus ?? 0, a?.Ram ?? 0, a?.Disk ?? 0, a?.Count ?? 0);
+        })];
+    }
+
+    public async Task<IReadOnlyList<HostView>> ListAsync(Actor actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "view hosts", ct);
+        return [.. (await LoadsAsync(db, ct)).OrderBy(l => l.Host.Name, StringComparer.OrdinalIgnoreCase).Select(ToView)];
+    }
+
+    /// <summary>
+    /// Registers a host after asking it for its facts. A host that does not answer is registered all
+    /// the same, as Unreachable with the hypervisor's words, so an admin can add a host that is down.
+    /// </summary>
+    public async Task<HostView> AddAsync(Actor actor, HostInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "add host", ct);
+        input = await ValidateAsync(db, input, null, ct);
+        var host = NewHost(input);
+        Apply(host, await ProbeAsync(host, ct));
+        db.Hosts.Add(host);
+        db.Record(time, actor, AuditActions.HostRegistered, $"host {host.Name}", null, $"{Describe(host)}; {host.State}");
+        try
+        {
+            await SaveAsync(db, ct);
+        }
+        finally
+        {
+            // Saved or not, a failed save must not leave an adapter for an id that names no host.
+            if (db.Entry(host).State != EntityState.Unchanged)
+                await registry.EvictAsync(host.Id);
+        }
+
+        LogRegistered(host.Name, host.Driver, host.Uri);
+        live.Publish(new HostChanged(host.Id));
+        return await ViewAsync(db, host.Id, ct);
+    }
+
+    /// <summary>
+    /// Changes a host's settings. A new URI, driver, name or domain type drops the adapter the portal
+    /// held for it and asks the host again; the driver stays while VMs are placed on the host.
+    /// </summary>
+    public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "change host", ct);
+        var host = await FindAsync(db, hostId, ct);
+        if (input.Driver != host.Driver && await Live(db.Resources).CountAsync(r => r.HostId == hostId, ct) is var vms and > 0)
+            throw new PortalValidationException(nameof(HostInput.Driver), $"{host.Name} has {vms} VM(s) placed on it; its driver cannot change until they are gone.");
+        input = await ValidateAsync(db, input, hostId, ct);
+        var before = Describe(host);
+        var reconnect = input.Name != host.Name || input.Driver != host.Driver || input.Uri != host.Uri || input.DomainType != host.DomainType;
+        (host.Name, host.Driver, host.Uri, host.DomainType, host.CpuOvercommit, host.RamOvercommit) =
+            (input.Name, input.Driver, input.Uri, input.DomainType, input.CpuOvercommit, input.RamOvercommit);
+        if (reconnect)
+        {
+            await registry.EvictAsync(host.Id);
+            Apply(host, await ProbeAsync(host, ct));
+        }
+
+        db.Record(time, actor, AuditActions.HostUpdated, $"host {host.Name}", null, $"from {before} to {Describe(host)}");
+        await SaveAsync(db, ct);
+        live.Publish(new HostChanged(host.Id));
+        return await ViewAsync(db, host.Id, ct);
+    }
+
+    /// <summary>Asks a host that is not registered yet for its facts, through an adapter made for the test and disposed after it.</summary>
+    public async Task<ConnectionTest> TestDraftAsync(Actor actor, HostInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "test host connection", ct);
+        input = HostRules.Normalize(input);
+        var errors = HostRules.Errors(input, registry.Supports);
+        if (errors.Count > 0)
+            throw new PortalValidationException(errors);
+        var draft = NewHost(input);
+        var adapter = registry.CreateDetached(draft);
+        var call = adapter.GetHostFactsAsync(ct);
+        ConnectionTest result;
+        try
+        {
+            result = await WithinTimeoutAsync(call, ct);
+        }
+        finally
+        {
+            // A call that timed out may still be talking to the host: dispose once it ends.
+            _ = DisposeWhenDoneAsync(call, adapter);
+        }
+
+        db.Record(time, actor, AuditActions.HostTested, $"host {input.Name}", null, $"draft {input.Driver} at {input.Uri}: {Outcome(result)}");
+        await db.SaveChangesAsync(ct);
+        return result;
+    }
+
+    /// <summary>Asks a registered host for its facts and records what it said: facts, state, last seen, last error.</summary>
+    public async Task<ConnectionTest> TestAsync(Actor actor, Guid hostId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "test host connection", ct);
+        var host = await FindAsync(db, hostId, ct);
+        var result = await ProbeAsync(host, ct);
+        Apply(host, result);
+        db.Record(time, actor, AuditActions.HostTested, $"host {host.Name}", null, Outcome(result));
+        await SaveAsync(db, ct);
+        live.Publish(new HostChanged(host.Id));
+        return result;
+    }
+
+    /// <summary>
+    /// Maintenance: the host runs what it has and gets nothing new (placement takes Online hosts only;
+    /// the reconciler leaves it alone). Ending it asks the host again, so it returns Online or Unreachable.
+    /// </summary>
+    public async Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, maintenance ? "start host maintenance" : "end host maintenance", ct);
+        var host = await FindAsync(db, hostId, ct);
+        if ((host.State == HostState.Maintenance) == maintenance)
+            return;
+        if (maintenance)
+        {
+            host.State = HostState.Maintenance;
+        }
+        else
+        {
+            host.State = HostState.Unreachable;
+            Apply(host, await ProbeAsync(host, ct));
+        }
+
+        db.Record(time, actor, maintenance ? AuditActions.HostMaintenanceStarted : AuditActions.HostMaintenanceEnded, $"host {host.Name}", null,
+            maintenance ? "no new VMs are placed on it" : $"back in service: {host.State}");
+        await SaveAsync(db, ct);
+        live.Publish(new HostChanged(host.Id));
+    }
+
+    /// <summary>Forgets a host with nothing live placed on it; its open drift goes with it, and its past resources keep their placement reason.</summary>
+    public async Task RemoveAsync(Actor actor, Guid hostId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireAdminAsync(db, actor, "remove host", ct);
+        var host = await FindAsync(db, hostId, ct);
+        var placed = await Live(db.Resources.AsNoTracking()).Where(r => r.HostId == hostId).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync(ct);
+        if (placed.Count > 0)
+        {
+            var names = string.Join(", ", placed.Take(3)) + (placed.Count > 3 ? ", …" : "");
+            throw new PortalValidationException("", $"{host.Name} still has {placed.Count} VM(s) placed on it ({names}). Delete them first; until then, maintenance keeps new ones away.");
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Resources.Where(r => r.HostId == hostId).ExecuteUpdateAsync(s => s.SetProperty(r => r.HostId, (Guid?)null), ct);
+        await db.Drifts.Where(d => d.HostId == hostId).ExecuteDeleteAsync(ct);
+        db.Hosts.Remove(host);
+        db.Record(time, actor, AuditActions.HostRemoved, $"host {host.Name}", null, Describe(host));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        await registry.EvictAsync(hostId);
+        LogRemoved(host.Name);
+        live.Publish(new HostChanged(hostId));
+    }
+
+    private async Task EnsureFirstHostAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Hosts.AnyAsync(ct))
@@ -29,50 +268,148 @@ public sealed partial class HostService(
             _ => registry.Supports(HostDriver.Libvirt) && File.Exists(settings.LocalLibvirtSocket),
         };
         var host = useLibvirt
-            ? new Host { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = "local", Driver = HostDriver.Libvirt, Uri = settings.LocalLibvirtUri, DomainType = settings.LocalDomainType }
-            : new Host { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = "demo", Driver = HostDriver.Simulated, Uri = "simulated://demo", DomainType = "simulated" };
-        host.CreatedAt = time.GetUtcNow();
-        await RefreshFactsAsync(host, ct);
+            ? NewHost(new HostInput("local", HostDriver.Libvirt, settings.LocalLibvirtUri, settings.LocalDomainType, 4, 1))
+            : NewHost(new HostInput("demo", HostDriver.Simulated, "simulated://demo", HostRules.SimulatedDomainType, 4, 1));
+        Apply(host, await ProbeAsync(host, ct));
         db.Hosts.Add(host);
-        db.Record(time, Actor.System, "host.registered", $"host {host.Name}", null, $"{host.Driver} at {host.Uri}: {host.State}");
+        db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"{host.Driver} at {host.Uri}: {host.State}");
         await db.SaveChangesAsync(ct);
         LogRegistered(host.Name, host.Driver, host.Uri);
     }
 
-    /// <summary>Online hosts and what is placed on each, for placement.</summary>
-    public static async Task<List<HostLoad>> LoadsAsync(PortalDbContext db, CancellationToken ct)
+    private static IQueryable<Resource> Live(IQueryable<Resource> resources) =>
+        resources.Where(r => r.HostId != null && r.State != ResourceState.Deleted && r.State != ResourceState.Failed);
+
+    private Host NewHost(HostInput input) => new()
     {
-        ArgumentNullException.ThrowIfNull(db);
-        var hosts = await db.Hosts.AsNoTracking().ToListAsync(ct);
-        var allocated = await db.Resources.AsNoTracking()
-            .Where(r => r.HostId != null && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
-            .GroupBy(r => r.HostId)
-            .Select(g => new { HostId = g.Key, VCpus = g.Sum(r => r.VCpus), Ram = g.Sum(r => (long)r.RamMiB), Disk = g.Sum(r => (long)r.DiskGiB) })
-            .ToListAsync(ct);
-        return [.. hosts.Select(h =>
-        {
-            var a = allocated.FirstOrDefault(x => x.HostId == h.Id);
-            return new HostLoad(h, a?.VCpus ?? 0, a?.Ram ?? 0, a?.Disk ?? 0);
-        })];
+        Id = Guid.CreateVersion7(time.GetUtcNow()),
+        Name = input.Name,
+        Driver = input.Driver,
+        Uri = input.Uri,
+        DomainType = input.DomainType,
+        CpuOvercommit = input.CpuOvercommit,
+        RamOvercommit = input.RamOvercommit,
+        State = HostState.Unreachable,
+        CreatedAt = time.GetUtcNow(),
+    };
+
+    private async Task<HostInput> ValidateAsync(PortalDbContext db, HostInput input, Guid? hostId, CancellationToken ct)
+    {
+        input = HostRules.Normalize(input);
+        var errors = HostRules.Errors(input, registry.Supports);
+        // The name column compares case-insensitively (NOCASE), as the unique index does.
+        if (!errors.ContainsKey(nameof(HostInput.Name)) && await db.Hosts.AnyAsync(h => h.Name == input.Name && h.Id != hostId, ct))
+            errors[nameof(HostInput.Name)] = [$"A host named {input.Name} is already registered."];
+        if (!errors.ContainsKey(nameof(HostInput.Uri))
+            && await db.Hosts.Where(h => h.Uri == input.Uri && h.Id != hostId).Select(h => h.Name).FirstOrDefaultAsync(ct) is { } twin)
+            errors[nameof(HostInput.Uri)] = [$"Host {twin} already connects to {input.Uri}."];
+        return errors.Count > 0 ? throw new PortalValidationException(errors) : input;
     }
 
-    private async Task RefreshFactsAsync(Host host, CancellationToken ct)
+    private async Task<ConnectionTest> ProbeAsync(Host host, CancellationToken ct)
     {
+        Task<HostFacts> call;
         try
         {
-            var facts = await registry.For(host).GetHostFactsAsync(ct);
-            (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
-            host.State = HostState.Online;
-            host.LastSeenAt = time.GetUtcNow();
-            host.LastError = null;
+            call = registry.For(host).GetHostFactsAsync(ct);
         }
         catch (HypervisorException e)
         {
-            host.State = HostState.Unreachable;
-            host.LastError = e.Message;
+            return new ConnectionTest(null, e.Message);
         }
+
+        return await WithinTimeoutAsync(call, ct);
+    }
+
+    private async Task<ConnectionTest> WithinTimeoutAsync(Task<HostFacts> call, CancellationToken ct)
+    {
+        var timeout = options.Value.ConnectionTimeout;
+        try
+        {
+            return new ConnectionTest(await call.WaitAsync(timeout, time, ct), null);
+        }
+        catch (HypervisorException e)
+        {
+            return new ConnectionTest(null, e.Message);
+        }
+        catch (TimeoutException)
+        {
+            return new ConnectionTest(null, string.Create(CultureInfo.InvariantCulture, $"The host did not answer within {timeout.TotalSeconds:0} seconds."));
+        }
+    }
+
+    private static async Task DisposeWhenDoneAsync(Task call, IAsyncDisposable adapter)
+    {
+        await call.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await adapter.DisposeAsync();
+    }
+
+    /// <summary>Takes what a test found; a host in maintenance stays there whatever it said.</summary>
+    private void Apply(Host host, ConnectionTest test)
+    {
+        if (test.Facts is { } facts)
+        {
+            (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
+            host.LastSeenAt = time.GetUtcNow();
+            host.LastError = null;
+            if (host.State != HostState.Maintenance)
+                host.State = HostState.Online;
+        }
+        else
+        {
+            var error = test.Error ?? "The host did not answer.";
+            host.LastError = error.Length > LastErrorMaxLength ? error[..LastErrorMaxLength] : error;
+            if (host.State != HostState.Maintenance)
+                host.State = HostState.Unreachable;
+        }
+    }
+
+    private static async Task SaveAsync(PortalDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteExtendedErrorCode: 2067 })
+        {
+            // Another admin registered the same name between our check and our save (SQLITE_CONSTRAINT_UNIQUE).
+            throw new PortalValidationException(nameof(HostInput.Name), "A host with that name was registered a moment ago.");
+        }
+    }
+
+    private static async Task<Host> FindAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
+        await db.Hosts.FirstOrDefaultAsync(h => h.Id == hostId, ct) ?? throw new PortalNotFoundException("That host is no longer registered.");
+
+    private static async Task<HostView> ViewAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
+        ToView((await LoadsAsync(db, ct)).Single(l => l.Host.Id == hostId));
+
+    private static HostView ToView(HostLoad load)
+    {
+        var h = load.Host;
+        return new HostView(h.Id, h.Name, h.Driver, h.Uri, h.DomainType, h.State, h.CpuOvercommit, h.RamOvercommit, h.Cpus, h.MemoryMiB, h.StorageGiB,
+            load.AllocatedVCpus, load.AllocatedRamMiB, load.AllocatedDiskGiB, load.Vms, h.LastSeenAt, h.LastError);
+    }
+
+    private static string Describe(Host host) => string.Create(CultureInfo.InvariantCulture,
+        $"{host.Driver} at {host.Uri}{(host.Driver == HostDriver.Libvirt ? $" ({host.DomainType})" : "")}, overcommit CPU {host.CpuOvercommit}, RAM {host.RamOvercommit}");
+
+    private static string Outcome(ConnectionTest test) => test.Facts is { } f
+        ? string.Create(CultureInfo.InvariantCulture, $"answered: {f.Cpus} CPUs, {f.MemoryMiB} MiB, {f.StorageCapacityGiB} GiB, {f.Version}")
+        : $"failed: {test.Error}";
+
+    private async Task RequireAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor.IsAdmin)
+            return;
+        db.Record(time, actor, AuditActions.AccessDenied, "hosts", null, what);
+        await db.SaveChangesAsync(ct);
+        throw new PortalAccessDeniedException();
     }
 
     [LoggerMessage(LogLevel.Information, "Registered host {Name} ({Driver} at {Uri})")]
     private partial void LogRegistered(string name, HostDriver driver, string uri);
+
+    [LoggerMessage(LogLevel.Information, "Removed host {Name}")]
+    private partial void LogRemoved(string name);
 }

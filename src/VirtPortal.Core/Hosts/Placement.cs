@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace VirtPortal.Core.Hosts;
 
-/// <summary>A host with what is already placed on it.</summary>
-public sealed record HostLoad(Host Host, int AllocatedVCpus, long AllocatedRamMiB, long AllocatedDiskGiB);
+/// <summary>A host with what is already placed on it (<see cref="Vms"/>: how many live resources).</summary>
+public sealed record HostLoad(Host Host, int AllocatedVCpus, long AllocatedRamMiB, long AllocatedDiskGiB, int Vms);
 
 public sealed record PlacementDecision(Host? Host, string Reason);
 

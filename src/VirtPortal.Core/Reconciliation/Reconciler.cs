@@ -41,6 +41,8 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 host.LastError = null;
                 if (before != HostState.Online)
                     changedHosts.Add(host.Id);
+                if (host.Cpus == 0 && await TryReadFactsAsync(host, ct))
+                    changedHosts.Add(host.Id);
             }
             catch (HypervisorException e) when (e is not HypervisorUnreachableException)
             {
@@ -89,6 +91,25 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         if (added + cleared + unreachable > 0)
             LogPass(added, cleared, unreachable);
         return new ReconcilePass(hosts.Count, added, cleared, unreachable);
+    }
+
+    /// <summary>
+    /// A host registered while it did not answer has no capacity yet, so placement would pass it by:
+    /// read its facts once it answers. Failing that, the next pass tries again.
+    /// </summary>
+    private async Task<bool> TryReadFactsAsync(Host host, CancellationToken ct)
+    {
+        try
+        {
+            var facts = await registry.For(host).GetHostFactsAsync(ct);
+            (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
+            return true;
+        }
+        catch (HypervisorException e)
+        {
+            LogFactsFailed(host.Name, e.Message);
+            return false;
+        }
     }
 
     private List<Drift> Compare(Host host, IReadOnlyList<DomainInfo> domains, List<Resource> resources, HashSet<Guid> busy)
@@ -140,6 +161,9 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
 
     [LoggerMessage(LogLevel.Warning, "Reconciler: listing the domains of {Host} failed")]
     private partial void LogListFailed(Exception exception, string host);
+
+    [LoggerMessage(LogLevel.Warning, "Host {Host} answers but its facts could not be read: {Error}")]
+    private partial void LogFactsFailed(string host, string error);
 
     [LoggerMessage(LogLevel.Information, "Reconciler: {Added} new drift(s), {Cleared} cleared, {Unreachable} host(s) unreachable")]
     private partial void LogPass(int added, int cleared, int unreachable);

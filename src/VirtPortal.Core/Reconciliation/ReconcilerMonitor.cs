@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Provisioning;
 
 namespace VirtPortal.Core.Reconciliation;
 
@@ -26,19 +27,16 @@ public sealed partial class ReconcilerMonitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriptions = new List<IDisposable>();
+        // Per host, the adapter whose events we follow: hosts are added, removed and re-pointed while
+        // the portal runs, and the registry then hands out a new adapter.
+        var subscriptions = new Dictionary<Guid, (IHypervisor Adapter, IDisposable Subscription)>();
         try
         {
-            await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
-            {
-                foreach (var host in await db.Hosts.AsNoTracking().ToListAsync(stoppingToken))
-                    subscriptions.Add(registry.For(host).SubscribeEvents(_ => Task.FromResult(wake.Writer.TryWrite(true))));
-            }
-
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
+                    await FollowEventsAsync(subscriptions, stoppingToken);
                     await reconciler.RunAsync(stoppingToken);
                 }
                 catch (DbUpdateException e)
@@ -60,8 +58,38 @@ public sealed partial class ReconcilerMonitor(
         }
         finally
         {
-            foreach (var subscription in subscriptions)
+            foreach (var (_, subscription) in subscriptions.Values)
                 subscription.Dispose();
+        }
+    }
+
+    private async Task FollowEventsAsync(Dictionary<Guid, (IHypervisor Adapter, IDisposable Subscription)> subscriptions, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var hosts = await db.Hosts.AsNoTracking().ToListAsync(ct);
+        foreach (var gone in subscriptions.Keys.Where(id => hosts.All(h => h.Id != id)).ToList())
+        {
+            subscriptions[gone].Subscription.Dispose();
+            subscriptions.Remove(gone);
+        }
+
+        foreach (var host in hosts)
+        {
+            IHypervisor adapter;
+            try
+            {
+                adapter = registry.For(host);
+            }
+            catch (HypervisorException)
+            {
+                // No adapter for this driver here; the reconciler reports the host unreachable.
+                continue;
+            }
+
+            if (subscriptions.TryGetValue(host.Id, out var current) && ReferenceEquals(current.Adapter, adapter))
+                continue;
+            current.Subscription?.Dispose();
+            subscriptions[host.Id] = (adapter, adapter.SubscribeEvents(_ => Task.FromResult(wake.Writer.TryWrite(true))));
         }
     }
 

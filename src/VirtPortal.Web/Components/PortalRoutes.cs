@@ -7,6 +7,7 @@ public static class PortalRoutes
     public const string Tenants = "/tenants";
     public const string AdminUsers = "/admin/users";
     public const string AdminCatalog = "/admin/catalog";
+    public const string AdminHosts = "/admin/hosts";
     public const string Audit = "/audit";
     public const string Login = "/Account/Login";
     public const string ChangePassword = "/Account/Manage/ChangePassword";

@@ -42,6 +42,26 @@ public sealed class ReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_host_registered_while_it_did_not_answer_gets_its_capacity_once_it_answers()
+    {
+        var admin = await host.AdminAsync();
+        var added = await host.Services.GetRequiredService<HostService>()
+            .AddAsync(admin, new HostInput("rack-2", HostDriver.Simulated, "simulated://rack-2", "", 4, 1), Ct);
+        // As the host is stored when its first contact failed: no facts, unreachable.
+        await using (var arrange = host.NewDb())
+        {
+            await arrange.Hosts.Where(h => h.Id == added.Id).ExecuteUpdateAsync(
+                s => s.SetProperty(h => h.State, HostState.Unreachable).SetProperty(h => h.Cpus, 0).SetProperty(h => h.MemoryMiB, 0), Ct);
+        }
+
+        await Reconciler.RunAsync(Ct);
+
+        await using var db = host.NewDb();
+        var rack = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == added.Id, Ct);
+        Assert.Equal((HostState.Online, 32, 131072L), (rack.State, rack.Cpus, rack.MemoryMiB));
+    }
+
+    [Fact]
     public async Task A_vm_stopped_outside_the_portal_is_recorded_once_and_cleared_when_it_runs_again()
     {
         await hypervisor.SetStateOutsideAsync(vm.Id, DomainState.Shutoff);

@@ -42,7 +42,7 @@ public sealed class NavMenuTests : PortalComponentTest
     }
 
     [Fact]
-    public void Admin_sees_tenants_and_users()
+    public void Admin_sees_tenants_users_and_hosts()
     {
         SignIn("admin@example.test", GlobalRoles.Admin);
 
@@ -51,6 +51,7 @@ public sealed class NavMenuTests : PortalComponentTest
         Assert.Equal("Tenants", menu.Find("[data-testid=nav-tenants]").TextContent.Trim());
         Assert.NotNull(menu.Find("[data-testid=nav-admin]"));
         Assert.Equal("Users", menu.Find("[data-testid=nav-users]").TextContent.Trim());
+        Assert.Equal("Hosts", menu.Find("[data-testid=nav-hosts]").TextContent.Trim());
     }
 
     [Theory]
@@ -65,6 +66,7 @@ public sealed class NavMenuTests : PortalComponentTest
         Assert.Equal("Tenants", menu.Find("[data-testid=nav-tenants]").TextContent.Trim());
         Assert.Empty(menu.FindAll("[data-testid=nav-admin]"));
         Assert.Empty(menu.FindAll("[data-testid=nav-users]"));
+        Assert.Empty(menu.FindAll("[data-testid=nav-hosts]"));
     }
 
     private void SignIn(string name, params string[] roles)
