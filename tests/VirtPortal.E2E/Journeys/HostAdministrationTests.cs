@@ -21,6 +21,7 @@ public sealed class HostAdministrationTests(BrowserFixture browser)
         await hosts.SaveAsync();
         await Expect(hosts.State("e2e-rack")).ToHaveTextAsync("Online");
         await Expect(watcher.State("e2e-rack")).ToHaveTextAsync("Online");
+        await watcher.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "hosts.png"), FullPage = true });
 
         await hosts.Maintenance("e2e-rack").ClickAsync();
         await Expect(watcher.State("e2e-rack")).ToHaveTextAsync("Maintenance");

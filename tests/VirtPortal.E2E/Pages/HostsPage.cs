@@ -5,6 +5,8 @@ namespace VirtPortal.E2E.Pages;
 /// <summary>The admins' hosts page and its add/edit dialog.</summary>
 public sealed class HostsPage(IPage page)
 {
+    public IPage Page => page;
+
     public Task OpenAsync() => new Shell(page).OpenAsync("/admin/hosts");
 
     public ILocator State(string host) => page.GetByTestId($"host-{host}-state");
