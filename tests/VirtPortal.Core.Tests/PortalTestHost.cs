@@ -7,6 +7,8 @@ using Microsoft.Extensions.Time.Testing;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Bootstrap;
 using VirtPortal.Core.Data;
+using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Provisioning.Simulated;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
@@ -90,6 +92,14 @@ public sealed class PortalTestHost : IAsyncDisposable
 
     /// <summary>A fresh context for arranging and asserting; dispose it.</summary>
     public PortalDbContext NewDb() => provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext();
+
+    /// <summary>The adapter of the one host a test portal has: the simulated "demo" host.</summary>
+    public async Task<SimulatedHypervisor> DemoHostAsync()
+    {
+        await using var db = NewDb();
+        var demo = await db.Hosts.AsNoTracking().SingleAsync(TestContext.Current.CancellationToken);
+        return (SimulatedHypervisor)provider.GetRequiredService<HypervisorRegistry>().For(demo);
+    }
 
     /// <summary>Runs <paramref name="action"/> with a UserManager of its own scope.</summary>
     public async Task<T> WithUserManagerAsync<T>(Func<UserManager<PortalUser>, Task<T>> action)

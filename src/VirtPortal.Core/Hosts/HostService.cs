@@ -100,7 +100,7 @@ public sealed partial class HostService(
     public async Task<IReadOnlyList<HostView>> ListAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "view hosts", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "view hosts", ct);
         return [.. (await LoadsAsync(db, ct)).OrderBy(l => l.Host.Name, StringComparer.OrdinalIgnoreCase).Select(ToView)];
     }
 
@@ -111,7 +111,7 @@ public sealed partial class HostService(
     public async Task<HostView> AddAsync(Actor actor, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "add host", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "add host", ct);
         input = await ValidateAsync(db, input, null, ct);
         var host = NewHost(input);
         Apply(host, await ProbeAsync(host, ct));
@@ -140,7 +140,7 @@ public sealed partial class HostService(
     public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "change host", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "change host", ct);
         var host = await FindAsync(db, hostId, ct);
         if (input.Driver != host.Driver && await Live(db.Resources).CountAsync(r => r.HostId == hostId, ct) is var vms and > 0)
             throw new PortalValidationException(nameof(HostInput.Driver), $"{host.Name} has {vms} VM(s) placed on it; its driver cannot change until they are gone.");
@@ -165,7 +165,7 @@ public sealed partial class HostService(
     public async Task<ConnectionTest> TestDraftAsync(Actor actor, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "test host connection", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "test host connection", ct);
         input = HostRules.Normalize(input);
         var errors = HostRules.Errors(input, registry.Supports);
         if (errors.Count > 0)
@@ -193,7 +193,7 @@ public sealed partial class HostService(
     public async Task<ConnectionTest> TestAsync(Actor actor, Guid hostId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "test host connection", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "test host connection", ct);
         var host = await FindAsync(db, hostId, ct);
         var result = await ProbeAsync(host, ct);
         Apply(host, result);
@@ -210,7 +210,7 @@ public sealed partial class HostService(
     public async Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, maintenance ? "start host maintenance" : "end host maintenance", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", maintenance ? "start host maintenance" : "end host maintenance", ct);
         var host = await FindAsync(db, hostId, ct);
         if ((host.State == HostState.Maintenance) == maintenance)
             return;
@@ -234,7 +234,7 @@ public sealed partial class HostService(
     public async Task RemoveAsync(Actor actor, Guid hostId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "remove host", ct);
+        await db.RequireAdminAsync(time, actor, "hosts", "remove host", ct);
         var host = await FindAsync(db, hostId, ct);
         var placed = await Live(db.Resources.AsNoTracking()).Where(r => r.HostId == hostId).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync(ct);
         if (placed.Count > 0)
@@ -396,16 +396,6 @@ public sealed partial class HostService(
     private static string Outcome(ConnectionTest test) => test.Facts is { } f
         ? string.Create(CultureInfo.InvariantCulture, $"answered: {f.Cpus} CPUs, {f.MemoryMiB} MiB, {f.StorageCapacityGiB} GiB, {f.Version}")
         : $"failed: {test.Error}";
-
-    private async Task RequireAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (actor.IsAdmin)
-            return;
-        db.Record(time, actor, AuditActions.AccessDenied, "hosts", null, what);
-        await db.SaveChangesAsync(ct);
-        throw new PortalAccessDeniedException();
-    }
 
     [LoggerMessage(LogLevel.Information, "Registered host {Name} ({Driver} at {Uri})")]
     private partial void LogRegistered(string name, HostDriver driver, string uri);

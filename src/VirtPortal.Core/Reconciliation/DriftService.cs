@@ -18,7 +18,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     public async Task<IReadOnlyList<DriftView>> ListOpenAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "view drift", ct);
+        await db.RequireAdminAsync(time, actor, "drift", "view drift", ct);
         var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, ct);
         var drifts = await db.Drifts.AsNoTracking().Where(d => d.ResolvedAt == null).OrderBy(d => d.Id).ToListAsync(ct);
         var resourceIds = drifts.Where(d => d.ResourceId != null).Select(d => d.ResourceId!.Value).ToList();
@@ -31,7 +31,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     public async Task AcceptAsync(Actor actor, long driftId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "accept drift", ct);
+        await db.RequireAdminAsync(time, actor, "drift", "accept drift", ct);
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is null)
             throw new PortalValidationException("", "An unknown domain is adopted into a tenant, not accepted.");
@@ -58,7 +58,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     public async Task RestoreAsync(Actor actor, long driftId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "restore drift", ct);
+        await db.RequireAdminAsync(time, actor, "drift", "restore drift", ct);
         var (drift, resource, _) = await LoadAsync(db, driftId, ct);
         if (resource is null)
             throw new PortalValidationException("", "An unknown domain has no portal state to restore.");
@@ -85,7 +85,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     public async Task AdoptAsync(Actor actor, long driftId, Guid tenantId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RequireAdminAsync(db, actor, "adopt domain", ct);
+        await db.RequireAdminAsync(time, actor, "drift", "adopt domain", ct);
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is not null || drift.Kind != DriftKind.Unknown)
             throw new PortalValidationException("", "Only unknown domains can be adopted.");
@@ -127,15 +127,5 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
         var resource = drift.ResourceId is { } id ? await db.Resources.FirstOrDefaultAsync(r => r.Id == id, ct) : null;
         var host = await db.Hosts.AsNoTracking().FirstAsync(h => h.Id == drift.HostId, ct);
         return (drift, resource, host);
-    }
-
-    private async Task RequireAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (actor.IsAdmin)
-            return;
-        db.Record(time, actor, AuditActions.AccessDenied, "drift", null, what);
-        await db.SaveChangesAsync(ct);
-        throw new PortalAccessDeniedException();
     }
 }

@@ -41,7 +41,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await RequireAdminAsync(db, actor, "list users", ct);
+        await db.RequireAdminAsync(time, actor, "users", "list users", ct);
         var query = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -57,7 +57,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await RequireAdminAsync(db, actor, "view user", ct);
+        await db.RequireAdminAsync(time, actor, "users", "view user", ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new PortalNotFoundException("That user does not exist.");
         var memberships = await db.TenantMemberships.AsNoTracking()
@@ -74,7 +74,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await RequireAdminAsync(db, actor, "create user", ct);
+        await db.RequireAdminAsync(time, actor, "users", "create user", ct);
 
         var errors = new Dictionary<string, string[]>();
         var email = input.Email?.Trim() ?? "";
@@ -152,7 +152,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await RequireAdminAsync(db, actor, "issue invite", ct);
+        await db.RequireAdminAsync(time, actor, "users", "issue invite", ct);
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
         var token = await users.GeneratePasswordResetTokenAsync(user);
         db.Record(time, actor, AuditActions.UserInviteIssued, $"user {user.Email}");
@@ -191,7 +191,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await RequireAdminAsync(db, actor, "change roles", ct);
+        await db.RequireAdminAsync(time, actor, "users", "change roles", ct);
         if (roles.FirstOrDefault(r => !GlobalRoles.IsKnown(r)) is { } unknown)
             throw new PortalValidationException("Roles", $"\"{unknown}\" is not a role.");
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
@@ -228,7 +228,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await RequireAdminAsync(db, actor, locked ? "lock user" : "unlock user", ct);
+        await db.RequireAdminAsync(time, actor, "users", locked ? "lock user" : "unlock user", ct);
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
         if (locked && user.Id == actor.UserId)
             throw new PortalValidationException("", "You cannot lock your own account.");
@@ -272,16 +272,6 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
             u.PasswordHash is not null,
             tenantCounts.GetValueOrDefault(u.Id),
             u.CreatedAt))];
-    }
-
-    private async Task RequireAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (actor.IsAdmin)
-            return;
-        db.Record(time, actor, AuditActions.AccessDenied, "users", null, what);
-        await db.SaveChangesAsync(ct);
-        throw new PortalAccessDeniedException();
     }
 
     private static void Check(IdentityResult result)

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Notifications;
 using VirtPortal.Core.Provisioning;
-using VirtPortal.Core.Provisioning.Simulated;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Tenancy;
@@ -40,7 +39,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
         Assert.Equal(ResourceState.Running, vm.State);
         Assert.NotNull(vm.HostId);
         Assert.StartsWith("placed on demo", vm.PlacementReason, StringComparison.Ordinal);
-        var domain = Assert.Single(await (await SimulatedHostAsync()).ListDomainsAsync(Ct));
+        var domain = Assert.Single(await (await host.DemoHostAsync()).ListDomainsAsync(Ct));
         Assert.Equal((vm.Id, DomainState.Running), (domain.Id, domain.State));
         Assert.StartsWith("vp-", domain.Name, StringComparison.Ordinal);
         var request = await host.RequestAsync(requestId);
@@ -67,7 +66,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
 
         var vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal(ResourceState.Running, vm.State);
-        Assert.Equal(vm.Id, Assert.Single(await (await SimulatedHostAsync()).ListDomainsAsync(Ct)).Id);
+        Assert.Equal(vm.Id, Assert.Single(await (await host.DemoHostAsync()).ListDomainsAsync(Ct)).Id);
         Assert.Equal(RequestState.Completed, (await host.RequestAsync(requestId)).State);
         await using var db = host.NewDb();
         var operation = await db.Operations.SingleAsync(Ct);
@@ -92,14 +91,14 @@ public sealed class ProvisioningTests : IAsyncLifetime
         Assert.True(await Provisioning.RunOnceAsync("worker-b", Ct));
 
         Assert.Equal(ResourceState.Deleted, Assert.Single(await host.ResourcesAsync(scenario.TenantId)).State);
-        Assert.Empty(await (await SimulatedHostAsync()).ListDomainsAsync(Ct));
+        Assert.Empty(await (await host.DemoHostAsync()).ListDomainsAsync(Ct));
     }
 
     [Fact]
     public async Task A_transient_error_is_retried_after_a_backoff_and_then_succeeds()
     {
         await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
-        (await SimulatedHostAsync()).Faults.Fail("Create", () => new HypervisorUnreachableException("connection reset by peer"), times: 1);
+        (await host.DemoHostAsync()).Faults.Fail("Create", () => new HypervisorUnreachableException("connection reset by peer"), times: 1);
 
         Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
         Assert.False(await Provisioning.RunOnceAsync("worker-a", Ct));
@@ -115,7 +114,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
     public async Task A_permanent_error_fails_the_request_with_the_hypervisors_words_and_tells_the_requester()
     {
         var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
-        (await SimulatedHostAsync()).Faults.Fail("Create", () => new HypervisorRefusedException("Cannot access storage file: Permission denied"));
+        (await host.DemoHostAsync()).Faults.Fail("Create", () => new HypervisorRefusedException("Cannot access storage file: Permission denied"));
 
         await Provisioning.RunOnceAsync("worker-a", Ct);
 
@@ -161,7 +160,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
 
         var vms = await host.ResourcesAsync(scenario.TenantId);
         Assert.Equal(100, vms.Count(v => v.State == ResourceState.Running));
-        Assert.Equal(100, (await (await SimulatedHostAsync()).ListDomainsAsync(Ct)).Count);
+        Assert.Equal(100, (await (await host.DemoHostAsync()).ListDomainsAsync(Ct)).Count);
         await using var db = host.NewDb();
         Assert.Equal(100, await db.Requests.CountAsync(r => r.State == RequestState.Completed, Ct));
         Assert.Equal(100, await db.Operations.CountAsync(o => o.State == OperationState.Succeeded && o.Attempts == 1, Ct));
@@ -191,13 +190,6 @@ public sealed class ProvisioningTests : IAsyncLifetime
             CreatedAt = host.Time.GetUtcNow(), RequestedBy = scenario.Requester.UserId,
         });
         await db.SaveChangesAsync(Ct);
-    }
-
-    private async Task<SimulatedHypervisor> SimulatedHostAsync()
-    {
-        await using var db = host.NewDb();
-        var demo = await db.Hosts.AsNoTracking().SingleAsync(Ct);
-        return (SimulatedHypervisor)host.Services.GetRequiredService<HypervisorRegistry>().For(demo);
     }
 
     private sealed class SimulatedCrash : Exception;

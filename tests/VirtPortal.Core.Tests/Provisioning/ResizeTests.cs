@@ -1,8 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Provisioning;
-using VirtPortal.Core.Provisioning.Simulated;
 using VirtPortal.Core.Reconciliation;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
@@ -40,7 +37,7 @@ public sealed class ResizeTests : IAsyncLifetime
 
         Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
 
-        var domain = await (await SimulatedHostAsync()).GetDomainAsync(vm.Id, Ct);
+        var domain = await (await host.DemoHostAsync()).GetDomainAsync(vm.Id, Ct);
         Assert.Equal((DomainState.Running, 8, 16384), (domain!.State, domain.VCpus, domain.MemoryMiB));
         var after = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal((ResourceState.Running, 8, 16384, scenario.Catalog.Large), (after.State, after.VCpus, after.RamMiB, after.SizeId));
@@ -67,7 +64,7 @@ public sealed class ResizeTests : IAsyncLifetime
 
         Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
 
-        var domain = await (await SimulatedHostAsync()).GetDomainAsync(vm.Id, Ct);
+        var domain = await (await host.DemoHostAsync()).GetDomainAsync(vm.Id, Ct);
         Assert.Equal((DomainState.Shutoff, 8), (domain!.State, domain.VCpus));
         Assert.Equal(ResourceState.Shutoff, Assert.Single(await host.ResourcesAsync(scenario.TenantId)).State);
     }
@@ -76,7 +73,7 @@ public sealed class ResizeTests : IAsyncLifetime
     public async Task A_failed_resize_tells_the_requester_why_and_the_record_keeps_the_size_the_guest_has()
     {
         var requestId = await ApprovedResizeToLargeAsync();
-        (await SimulatedHostAsync()).Faults.Fail("Resize", () => new HypervisorRefusedException("unsupported configuration: maximum vcpus exceed limit"));
+        (await host.DemoHostAsync()).Faults.Fail("Resize", () => new HypervisorRefusedException("unsupported configuration: maximum vcpus exceed limit"));
 
         await Provisioning.RunOnceAsync("worker", Ct);
 
@@ -85,7 +82,7 @@ public sealed class ResizeTests : IAsyncLifetime
         Assert.Contains("maximum vcpus exceed limit", request.Reason, StringComparison.Ordinal);
         var after = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal((ResourceState.Running, 2, 4096, scenario.Catalog.Small), (after.State, after.VCpus, after.RamMiB, after.SizeId));
-        var domain = await (await SimulatedHostAsync()).GetDomainAsync(vm.Id, Ct);
+        var domain = await (await host.DemoHostAsync()).GetDomainAsync(vm.Id, Ct);
         Assert.Equal((DomainState.Running, 2), (domain!.State, domain.VCpus));
         Assert.Equal(0, (await host.Services.GetRequiredService<Reconciler>().RunAsync(Ct)).NewDrifts);
     }
@@ -102,7 +99,7 @@ public sealed class ResizeTests : IAsyncLifetime
         var request = await host.RequestAsync(requestId);
         Assert.Equal(RequestState.Failed, request.State);
         Assert.Contains("is paused: resume it", request.Reason, StringComparison.Ordinal);
-        var domain = await (await SimulatedHostAsync()).GetDomainAsync(vm.Id, Ct);
+        var domain = await (await host.DemoHostAsync()).GetDomainAsync(vm.Id, Ct);
         Assert.Equal((DomainState.Paused, 2), (domain!.State, domain.VCpus));
         var after = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal((ResourceState.Paused, 2, 4096), (after.State, after.VCpus, after.RamMiB));
@@ -121,12 +118,5 @@ public sealed class ResizeTests : IAsyncLifetime
             await host.Requests().ApproveAsync(scenario.Approver, requestId, Ct);
         Assert.Equal(RequestState.Approved, (await host.RequestAsync(requestId)).State);
         return requestId;
-    }
-
-    private async Task<SimulatedHypervisor> SimulatedHostAsync()
-    {
-        await using var db = host.NewDb();
-        var demo = await db.Hosts.AsNoTracking().SingleAsync(Ct);
-        return (SimulatedHypervisor)host.Services.GetRequiredService<HypervisorRegistry>().For(demo);
     }
 }

@@ -1,7 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Common;
-using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Provisioning.Simulated;
 using VirtPortal.Core.Reconciliation;
@@ -30,8 +28,7 @@ public sealed class DriftServiceTests : IAsyncLifetime
         await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
-        await using var db = host.NewDb();
-        hypervisor = (SimulatedHypervisor)host.Services.GetRequiredService<HypervisorRegistry>().For(await db.Hosts.SingleAsync(Ct));
+        hypervisor = await host.DemoHostAsync();
     }
 
     public async ValueTask DisposeAsync() => await host.DisposeAsync();

@@ -27,8 +27,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
         await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
-        await using var db = host.NewDb();
-        hypervisor = (SimulatedHypervisor)host.Services.GetRequiredService<HypervisorRegistry>().For(await db.Hosts.SingleAsync(Ct));
+        hypervisor = await host.DemoHostAsync();
     }
 
     public async ValueTask DisposeAsync() => await host.DisposeAsync();
