@@ -44,15 +44,16 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 if (host.Cpus == 0 && await TryReadFactsAsync(host, ct))
                     changedHosts.Add(host.Id);
             }
-            catch (HypervisorException e) when (e is not HypervisorUnreachableException)
+            catch (HypervisorException e) when (e is HypervisorNotFoundException or HypervisorConflictException)
             {
-                // The host answered, with an error about something on it: not a reason to stop placing there.
+                // The host answered, with an error about a domain on it: not a reason to stop placing there.
                 host.LastError = e.Message;
                 LogListFailed(e, host.Name);
                 continue;
             }
-            catch (HypervisorUnreachableException e)
+            catch (HypervisorException e)
             {
+                // Unreachable, or refusing us (no adapter here, access denied): nothing can be placed there.
                 if (host.State != HostState.Unreachable)
                     db.Record(time, Self, "host.unreachable", $"host {host.Name}", null, e.Message);
                 if (before != HostState.Unreachable)
