@@ -42,9 +42,9 @@ public sealed record Preflight(
 {
     public bool CanSubmit => Errors.Count == 0 && Quota.Fits && Verdict.Violations.Count == 0;
 
-    /// <summary>Why submit is disabled, in one sentence; null when it is not.</summary>
+    /// <summary>Why submit is disabled, naming each field's problem (a field not yet touched is not red); null when it is not.</summary>
     public string? BlockedReason =>
-        Errors.Count > 0 ? "Fix the fields marked in red first."
+        Errors.Count > 0 ? "Fix first: " + string.Join(" ", Errors.Values.Select(messages => messages[0]))
         : !Quota.Fits ? "This request does not fit the tenant's quota: " + Quota.Describe() + "."
         : Verdict.Violations.Count > 0 ? Verdict.Violations[0]
         : null;

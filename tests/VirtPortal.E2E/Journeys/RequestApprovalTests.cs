@@ -77,9 +77,18 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
         await form.OpenAsync(tenantId);
         await form.FillVmAsync("too-big", "Debian 12", "medium");
 
-        await Expect(form.Submit).ToBeDisabledAsync();
-        await Expect(form.SubmitReason).ToContainTextAsync("vCPUs: 0 used + 2 requested = 2, over the quota of 1");
-        await Expect(page.GetByTestId("preflight-quota-vcpus")).ToHaveAttributeAsync("data-fits", "false");
+        try
+        {
+            await Expect(form.Submit).ToBeDisabledAsync();
+            await Expect(form.SubmitReason).ToContainTextAsync("vCPUs: 0 used + 2 requested = 2, over the quota of 1");
+            await Expect(page.GetByTestId("preflight-quota-vcpus")).ToHaveAttributeAsync("data-fits", "false");
+        }
+        catch (PlaywrightException)
+        {
+            // Once in a full run the form said a field needed fixing; keep what the member saw.
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "request-over-quota-failure.png"), FullPage = true });
+            throw;
+        }
     }
 
     // On a timeout, keep a picture of what the member saw: it says why the form did not move on.

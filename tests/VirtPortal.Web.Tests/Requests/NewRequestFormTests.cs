@@ -73,7 +73,7 @@ public sealed class NewRequestFormTests : PortalCoreComponentTest
         {
             Assert.Contains("Use lower-case letters only.", form.Markup, StringComparison.Ordinal);
             Assert.True(form.Find("[data-testid=request-submit]").HasAttribute("disabled"));
-            Assert.Contains("Fix the fields marked in red first.", form.Find("[data-testid=request-submit-reason]").TextContent, StringComparison.Ordinal);
+            Assert.Contains("Fix first: Use lower-case letters only.", form.Find("[data-testid=request-submit-reason]").TextContent, StringComparison.Ordinal);
         });
     }
 
