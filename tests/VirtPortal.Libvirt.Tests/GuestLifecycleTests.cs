@@ -9,52 +9,29 @@ namespace VirtPortal.Libvirt.Tests;
 /// independent client or on the guest's own serial console. A class of its own so that it runs in
 /// parallel with <see cref="SystemDaemonTests"/>.
 /// </summary>
-public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : IClassFixture<SystemLibvirtFixture>, IAsyncLifetime
+public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : SystemGuestTest(fixture)
 {
-    private static readonly LibvirtHostOptions Options = new() { Uri = SystemLibvirtFixture.Uri, DomainType = "qemu" };
-
-    // Generous: a TCG boot takes 5-10 s alone, several times that when both cores are busy with other guests.
-    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(90);
-
-    private readonly LibvirtHypervisor _hypervisor = new(Options);
-    private readonly List<Guid> _created = [];
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        Assert.NotNull(fixture);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var id in _created)
-            await _hypervisor.DeleteAsync(id, CancellationToken.None);
-        await _hypervisor.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_guest_pauses_resumes_reboots_is_forced_off_and_is_resized_only_while_shut_off()
     {
         var spec = NewSpec();
-        var console = new GuestConsole(DomainXml.ConsoleLogPath(Options, spec.Name)!);
+        var console = ConsoleOf(spec);
         var steps = new List<string>();
         var clock = Stopwatch.StartNew();
-        await _hypervisor.CreateAsync(spec, Ct);
+        await Hypervisor.CreateAsync(spec, Ct);
         await console.WaitForCountAsync(GuestConsole.Ready, 1, BootTimeout, Ct);
         steps.Add($"boot {clock.Elapsed.TotalSeconds:F1} s");
 
         clock.Restart();
-        await _hypervisor.SuspendAsync(spec.Id, Ct);
+        await Hypervisor.SuspendAsync(spec.Id, Ct);
         Assert.Equal((0, "paused (user)"), await SystemLibvirtFixture.VirshAsync("domstate", "--reason", spec.Name));
-        Assert.Equal(DomainState.Paused, (await _hypervisor.GetDomainAsync(spec.Id, Ct))?.State);
-        await _hypervisor.ResumeAsync(spec.Id, Ct);
+        Assert.Equal(DomainState.Paused, (await Hypervisor.GetDomainAsync(spec.Id, Ct))?.State);
+        await Hypervisor.ResumeAsync(spec.Id, Ct);
         Assert.Equal((0, "running (unpaused)"), await SystemLibvirtFixture.VirshAsync("domstate", "--reason", spec.Name));
         steps.Add($"suspend+resume {clock.Elapsed.TotalMilliseconds:F0} ms");
 
         // IHypervisor.ResizeAsync: "the domain must be shut off".
-        await Assert.ThrowsAsync<HypervisorConflictException>(() => _hypervisor.ResizeAsync(spec.Id, 2, 192, Ct));
+        await Assert.ThrowsAsync<HypervisorConflictException>(() => Hypervisor.ResizeAsync(spec.Id, 2, 192, Ct));
         Assert.Equal("1", (await SystemLibvirtFixture.DomInfoAsync(spec.Name))["CPU(s)"]);
 
         // A reboot keeps the QEMU process (libvirt resets it once the guest powers off), so the console
@@ -67,20 +44,20 @@ public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : IClassFi
         Assert.Equal((0, "running"), await SystemLibvirtFixture.VirshAsync("domstate", spec.Name));
 
         clock.Restart();
-        await _hypervisor.ForceOffAsync(spec.Id, Ct);
+        await Hypervisor.ForceOffAsync(spec.Id, Ct);
         Assert.Equal((0, "shut off (destroyed)"), await SystemLibvirtFixture.VirshAsync("domstate", "--reason", spec.Name));
         steps.Add($"force off {clock.Elapsed.TotalMilliseconds:F0} ms");
 
-        await _hypervisor.ResizeAsync(spec.Id, 2, 192, Ct);
+        await Hypervisor.ResizeAsync(spec.Id, 2, 192, Ct);
         var resized = await SystemLibvirtFixture.DomInfoAsync(spec.Name);
         Assert.Equal("2", resized["CPU(s)"]);
         Assert.Equal("196608 KiB", resized["Max memory"]);
         Assert.Equal("196608 KiB", resized["Used memory"]);
-        Assert.Equal(new DomainInfo(spec.Id, spec.Name, DomainState.Shutoff, 2, 192), await _hypervisor.GetDomainAsync(spec.Id, Ct));
+        Assert.Equal(new DomainInfo(spec.Id, spec.Name, DomainState.Shutoff, 2, 192), await Hypervisor.GetDomainAsync(spec.Id, Ct));
 
         // The guest's own kernel must see the new size, not just libvirt's definition.
         clock.Restart();
-        await _hypervisor.StartAsync(spec.Id, Ct);
+        await Hypervisor.StartAsync(spec.Id, Ct);
         await console.WaitForAsync(text => text.Contains(GuestConsole.Ready, StringComparison.Ordinal), "a boot after the resize", BootTimeout, Ct);
         steps.Add($"start after resize {clock.Elapsed.TotalSeconds:F1} s");
         var log = console.Read();
@@ -94,8 +71,8 @@ public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : IClassFi
     {
         var spec = NewSpec();
         var events = Channel.CreateUnbounded<DomainEvent>();
-        using var subscription = _hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
-        await _hypervisor.CreateAsync(spec, Ct);
+        using var subscription = Hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
+        await Hypervisor.CreateAsync(spec, Ct);
 
         Assert.Equal(0, (await SystemLibvirtFixture.VirshAsync("suspend", spec.Name)).ExitCode);
         var paused = await NextAsync(events, e => e.State is DomainState.Paused);
@@ -116,7 +93,7 @@ public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : IClassFi
         var clock = Stopwatch.StartNew();
         do
         {
-            await _hypervisor.RebootAsync(id, Ct);
+            await Hypervisor.RebootAsync(id, Ct);
             if (await console.WaitUntilAsync(text => GuestConsole.Occurrences(text, GuestConsole.PowerDown) > before, TimeSpan.FromSeconds(10), Ct))
                 return;
         }
@@ -143,12 +120,5 @@ public sealed class GuestLifecycleTests(SystemLibvirtFixture fixture) : IClassFi
             Assert.Fail("The expected event did not arrive within 30 s.");
             throw;
         }
-    }
-
-    private DomainSpec NewSpec()
-    {
-        var id = Guid.NewGuid();
-        _created.Add(id);
-        return new DomainSpec(id, $"vp-it-{id:N}"[..14], 1, 128, 1, SystemLibvirtFixture.ImageRef);
     }
 }

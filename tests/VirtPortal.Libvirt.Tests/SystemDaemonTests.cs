@@ -5,27 +5,8 @@ using VirtPortal.Core.Provisioning;
 namespace VirtPortal.Libvirt.Tests;
 
 /// <summary>The adapter against a real libvirtd with QEMU (TCG: KVM does not work on these machines).</summary>
-public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixture<SystemLibvirtFixture>, IAsyncLifetime
+public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : SystemGuestTest(fixture)
 {
-    private static readonly LibvirtHostOptions Options = new() { Uri = SystemLibvirtFixture.Uri, DomainType = "qemu" };
-    private readonly LibvirtHypervisor _hypervisor = new(Options);
-    private readonly List<Guid> _created = [];
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        Assert.NotNull(fixture);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var id in _created)
-            await _hypervisor.DeleteAsync(id, CancellationToken.None);
-        await _hypervisor.DisposeAsync();
-    }
-
     [Fact]
     public async Task Create_boots_a_qemu_guest_that_virsh_sees_running_and_delete_removes_it()
     {
@@ -34,7 +15,7 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         var console = ConsoleOf(spec);
 
         var clock = Stopwatch.StartNew();
-        var created = await _hypervisor.CreateAsync(spec, Ct);
+        var created = await Hypervisor.CreateAsync(spec, Ct);
         var createToRunning = clock.Elapsed;
         // A complete first line on the serial console: the guest's kernel is running, not just QEMU.
         var toFirstLine = await console.WaitForAsync(text => text.Contains('\n', StringComparison.Ordinal), "a first line", BootTimeout, Ct);
@@ -47,11 +28,11 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         TestContext.Current.TestOutputHelper?.WriteLine($"create returned -> first console line: {toFirstLine.TotalMilliseconds:F0} ms");
 
         clock.Restart();
-        await _hypervisor.DeleteAsync(id, Ct);
+        await Hypervisor.DeleteAsync(id, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"delete: {clock.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("domstate", spec.Name)).ExitCode);
-        Assert.Null(await _hypervisor.GetDomainAsync(id, Ct));
+        Assert.Null(await Hypervisor.GetDomainAsync(id, Ct));
     }
 
     [Fact]
@@ -59,14 +40,14 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
     {
         var spec = NewSpec();
         var events = Channel.CreateUnbounded<DomainEvent>();
-        using var subscription = _hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
-        await _hypervisor.CreateAsync(spec, Ct);
+        using var subscription = Hypervisor.SubscribeEvents(e => e.Id == spec.Id ? events.Writer.WriteAsync(e, Ct).AsTask() : Task.CompletedTask);
+        await Hypervisor.CreateAsync(spec, Ct);
 
-        var console = await _hypervisor.GetConsoleAsync(spec.Id, Ct);
-        var first = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+        var console = await Hypervisor.GetConsoleAsync(spec.Id, Ct);
+        var first = Assert.Single(await Hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
         // The guest is booting, so its vCPU is busy: a second later the cumulative CPU time must have grown.
         await Task.Delay(TimeSpan.FromSeconds(1), Ct);
-        var second = Assert.Single(await _hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
+        var second = Assert.Single(await Hypervisor.GetAllStatsAsync(Ct), s => s.Id == spec.Id);
 
         Assert.NotNull(console);
         Assert.Equal("127.0.0.1", console.Host);
@@ -87,7 +68,7 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         DomainEvent? stopped = null;
         while (stopped is null)
         {
-            await _hypervisor.ShutdownAsync(spec.Id, timeout.Token);
+            await Hypervisor.ShutdownAsync(spec.Id, timeout.Token);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
             wait.CancelAfter(TimeSpan.FromSeconds(2));
             try
@@ -112,7 +93,7 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
     [Fact]
     public async Task Host_facts_include_the_default_pool()
     {
-        var facts = await _hypervisor.GetHostFactsAsync(Ct);
+        var facts = await Hypervisor.GetHostFactsAsync(Ct);
 
         Assert.True(facts.Cpus > 0);
         Assert.True(facts.StorageCapacityGiB > 0);
@@ -125,7 +106,7 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         var spec = NewSpec() with { ImageRef = SystemLibvirtFixture.BlankImageRef, DiskGiB = 2 };
         var overlay = PoolStorage.OverlayName(spec.Id);
 
-        var created = await _hypervisor.CreateAsync(spec, Ct);
+        var created = await Hypervisor.CreateAsync(spec, Ct);
         var (volumeExit, volumeXml) = await SystemLibvirtFixture.VirshAsync("vol-dumpxml", "--pool", SystemLibvirtFixture.Pool, overlay);
         var (_, disks) = await SystemLibvirtFixture.VirshAsync("domblklist", spec.Name);
 
@@ -135,19 +116,8 @@ public sealed class SystemDaemonTests(SystemLibvirtFixture fixture) : IClassFixt
         Assert.Contains("/var/lib/libvirt/images/vp-blank.qcow2", volumeXml, StringComparison.Ordinal);
         Assert.Contains("/var/lib/libvirt/images/" + overlay, disks, StringComparison.Ordinal);
 
-        await _hypervisor.DeleteAsync(spec.Id, Ct);
+        await Hypervisor.DeleteAsync(spec.Id, Ct);
 
         Assert.NotEqual(0, (await SystemLibvirtFixture.VirshAsync("vol-info", "--pool", SystemLibvirtFixture.Pool, overlay)).ExitCode);
-    }
-
-    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(90);
-
-    private static GuestConsole ConsoleOf(DomainSpec spec) => new(DomainXml.ConsoleLogPath(Options, spec.Name)!);
-
-    private DomainSpec NewSpec()
-    {
-        var id = Guid.NewGuid();
-        _created.Add(id);
-        return new DomainSpec(id, $"vp-it-{id:N}"[..14], 1, 128, 1, SystemLibvirtFixture.ImageRef);
     }
 }
