@@ -25,8 +25,9 @@ as_root() {
 }
 
 # 1. Prerequisites. Chromium is the browser of the Playwright E2E tests (never `playwright install`);
-# libvirt, QEMU and busybox run the libvirt adapter's tests against a real daemon and a tiny guest.
-apt_packages=(chromium fonts-liberation libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static)
+# it and its fonts are for the tests only. Libvirt, QEMU, /dev/kvm, the daemons, the default pool and
+# the tiny guest the adapter's tests boot are the host's: scripts/prepare-host.sh prepares them.
+apt_packages=(chromium fonts-liberation)
 missing=()
 for package in "${apt_packages[@]}"; do
     if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" != "install ok installed" ]; then
@@ -42,12 +43,7 @@ fi
 chromium_version=$(/usr/bin/chromium --version 2>/dev/null) || die "/usr/bin/chromium --version does not work"
 echo "Using $chromium_version"
 
-# No systemd here: start libvirt's daemons when they are not running (guests need virtlogd too).
-# A pid file can outlive its daemon (killed, not stopped): look at the process, not the file.
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-running /run/virtlogd.pid || as_root virtlogd -d || die "virtlogd -d failed"
-running /run/libvirtd.pid || as_root libvirtd -d || die "libvirtd -d failed"
-as_root "$repo/scripts/build-test-guest.sh" || die "scripts/build-test-guest.sh failed"
+as_root bash "$repo/scripts/prepare-host.sh" || die "scripts/prepare-host.sh failed"
 
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the .NET 10 SDK is required)"
 
