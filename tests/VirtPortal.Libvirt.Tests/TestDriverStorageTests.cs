@@ -3,7 +3,23 @@ using VirtPortal.Libvirt.Interop;
 
 namespace VirtPortal.Libvirt.Tests;
 
-/// <summary>Disks as qcow2 overlays in the test driver's in-memory pool.</summary>
+/// <summary>
+/// Classes that use libvirt's <c>test:///default</c>: one driver state shared by all of the process's
+/// open connections, so they run one after another, never beside each other. A class that does not need
+/// a second connection to the same state uses a <see cref="TestDriverNode"/> of its own instead.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class TestDriverDefaultCollection
+{
+    public const string Name = "test:///default";
+}
+
+/// <summary>
+/// Disks as qcow2 overlays in the test driver's in-memory pool. The test arranges and inspects the pool
+/// through a raw connection of its own beside the adapter's, which must see the same state: only
+/// <c>test:///default</c> is shared between connections (a node file's state is per connection).
+/// </summary>
+[Collection(TestDriverDefaultCollection.Name)]
 public sealed class TestDriverStorageTests : IAsyncLifetime
 {
     private const string Pool = "default-pool";

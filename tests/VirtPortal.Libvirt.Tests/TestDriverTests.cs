@@ -4,17 +4,21 @@ using VirtPortal.Core.Provisioning;
 namespace VirtPortal.Libvirt.Tests;
 
 /// <summary>
-/// The adapter against libvirt's in-process test driver (<c>test:///default</c>): no daemon, state shared
-/// by the process's connections, so every test uses domains of its own.
+/// The adapter against libvirt's in-process test driver (no daemon), on a node file of the class's own
+/// (<see cref="TestDriverNode"/>): each test's adapter has a private driver state that starts from that
+/// node, so no other test, in this class or beside it, can add a domain to what a test sees.
 /// </summary>
-public sealed class TestDriverTests : IAsyncLifetime
+public sealed class TestDriverTests(TestDriverNode node) : IClassFixture<TestDriverNode>, IAsyncLifetime
 {
     private readonly LibvirtHypervisor _hypervisor = new(new LibvirtHostOptions
     {
-        Uri = "test:///default",
+        Uri = node.Uri,
         DomainType = "test",
-        StoragePool = "default-pool",
+        StoragePool = TestDriverNode.Pool,
     });
+
+    private static readonly DomainInfo NodeDomain = new(
+        TestDriverNode.TestDomainId, TestDriverNode.TestDomainName, DomainState.Running, TestDriverNode.TestDomainVCpus, TestDriverNode.TestDomainMemoryMiB);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -34,20 +38,31 @@ public sealed class TestDriverTests : IAsyncLifetime
         var facts = await _hypervisor.GetHostFactsAsync(Ct);
 
         Assert.False(string.IsNullOrWhiteSpace(facts.Hostname));
-        Assert.True(facts.Cpus > 0);
-        Assert.True(facts.MemoryMiB > 0);
-        Assert.True(facts.StorageCapacityGiB > 0);
+        Assert.Equal((TestDriverNode.Cpus, TestDriverNode.MemoryMiB), (facts.Cpus, facts.MemoryMiB));
+        Assert.Equal((TestDriverNode.PoolCapacityGiB, TestDriverNode.PoolCapacityGiB), (facts.StorageCapacityGiB, facts.StorageFreeGiB));
         Assert.StartsWith("libvirt ", facts.Version, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Listing_includes_the_driver_s_own_test_domain()
+    public async Task Listing_shows_the_node_s_own_domain_and_nothing_else()
     {
         var domains = await _hypervisor.ListDomainsAsync(Ct);
 
-        var test = Assert.Single(domains, d => d.Name == "test");
-        Assert.Equal(DomainState.Running, test.State);
-        Assert.NotEqual(Guid.Empty, test.Id);
+        Assert.Equal([NodeDomain], domains);
+    }
+
+    [Fact]
+    public async Task Adapters_over_the_same_node_file_do_not_see_each_other_s_domains()
+    {
+        // What keeps these tests apart: were the node's state shared like test:///default's, tests
+        // running at the same time would see each other's domains again.
+        await using var other = new LibvirtHypervisor(new LibvirtHostOptions { Uri = node.Uri, DomainType = "test", StoragePool = TestDriverNode.Pool });
+        var spec = NewSpec();
+
+        await _hypervisor.CreateAsync(spec, Ct);
+
+        Assert.Equal([NodeDomain], await other.ListDomainsAsync(Ct));
+        Assert.Null(await other.GetDomainAsync(spec.Id, Ct));
     }
 
     [Fact]
@@ -59,7 +74,7 @@ public sealed class TestDriverTests : IAsyncLifetime
 
         Assert.Equal(new DomainInfo(spec.Id, spec.Name, DomainState.Running, 2, 256), created);
         Assert.Equal(created, await _hypervisor.GetDomainAsync(spec.Id, Ct));
-        Assert.Contains(created, await _hypervisor.ListDomainsAsync(Ct));
+        Assert.Equal(new[] { NodeDomain, created }.OrderBy(d => d.Id), (await _hypervisor.ListDomainsAsync(Ct)).OrderBy(d => d.Id));
     }
 
     [Fact]
@@ -213,8 +228,9 @@ public sealed class TestDriverTests : IAsyncLifetime
 
         var stats = await _hypervisor.GetAllStatsAsync(Ct);
 
-        Assert.Contains(stats, s => s.Id == spec.Id);
-        Assert.Equal(stats.Count, (await _hypervisor.ListDomainsAsync(Ct)).Count);
+        // The node's domain and the one this test made: the test's adapter sees no other test's domains.
+        Assert.Equal(new[] { TestDriverNode.TestDomainId, spec.Id }.Order(), stats.Select(s => s.Id).Order());
+        Assert.Equal(stats.Select(s => s.Id).Order(), (await _hypervisor.ListDomainsAsync(Ct)).Select(d => d.Id).Order());
     }
 
     private async Task<DomainState?> StateAsync(Guid id) => (await _hypervisor.GetDomainAsync(id, Ct))?.State;
