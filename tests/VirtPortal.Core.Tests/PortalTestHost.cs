@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Bootstrap;
 using VirtPortal.Core.Data;
@@ -26,14 +25,14 @@ public sealed class PortalTestHost : IAsyncDisposable
     private readonly ServiceProvider provider;
     private readonly string databasePath;
 
-    private PortalTestHost(ServiceProvider provider, string databasePath, FakeTimeProvider time)
+    private PortalTestHost(ServiceProvider provider, string databasePath, TestClock time)
     {
         this.provider = provider;
         this.databasePath = databasePath;
         Time = time;
     }
 
-    public FakeTimeProvider Time { get; }
+    public TestClock Time { get; }
 
     public IServiceProvider Services => provider;
 
@@ -66,7 +65,7 @@ public sealed class PortalTestHost : IAsyncDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var databasePath = Path.Combine(Path.GetTempPath(), $"virtportal-core-tests-{Guid.NewGuid():N}.db");
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+        var time = new TestClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
 
         var services = new ServiceCollection();
         services.AddLogging();

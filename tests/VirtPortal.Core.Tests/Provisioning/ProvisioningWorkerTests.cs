@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
@@ -33,8 +34,11 @@ public sealed class ProvisioningWorkerTests : IAsyncLifetime
     [Fact]
     public async Task An_idle_worker_starts_an_approved_request_at_once_without_waiting_for_its_next_look_at_the_queue()
     {
-        // The clock never moves, so the worker's idle delay never ends: only the approval's own signal can wake it.
-        await Task.Delay(TimeSpan.FromMilliseconds(200), Ct);
+        // The worker is idle once it waits out its idle delay on the clock. The clock never moves, so that
+        // delay never ends: only the approval's own signal can wake it. (Sleeping a while instead proved
+        // nothing when the worker had not got there yet: it would have found the work on its first look.)
+        var idleDelay = host.Services.GetRequiredService<IOptions<ProvisioningOptions>>().Value.IdleDelay;
+        await host.Time.WaitForTimerAsync(idleDelay, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
 
