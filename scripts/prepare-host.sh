@@ -84,14 +84,25 @@ running() {
     stat=${stat##*) }
     [ "${stat%% *}" != Z ]
 }
+# A daemon keeps the descriptors it inherits for as long as it runs: one started under
+# `flock LOCKFILE ...` would hold that lock until it stops. Start them with only stdin/out/err.
+detached() {
+    (
+        for fd in /proc/self/fd/*; do
+            n=${fd##*/}
+            [ "$n" -gt 2 ] && eval "exec $n>&-"
+        done
+        exec "$@"
+    )
+}
 libvirtd_was_running=false
 running libvirtd /run/libvirtd.pid && libvirtd_was_running=true
 if ! running virtlogd /run/virtlogd.pid; then
-    virtlogd -d || die "virtlogd -d failed"
+    detached virtlogd -d || die "virtlogd -d failed"
     changed "started virtlogd"
 fi
 if ! $libvirtd_was_running; then
-    libvirtd -d || die "libvirtd -d failed"
+    detached libvirtd -d || die "libvirtd -d failed"
     changed "started libvirtd"
 fi
 # libvirtd daemonizes before its socket listens.

@@ -116,11 +116,20 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
             .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim(), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Closes every descriptor but stdin, stdout and stderr, then runs the daemon: a daemon keeps what
+    /// it inherits for as long as it runs, and a libvirtd started by a test run under
+    /// <c>flock LOCKFILE dotnet test</c> held that lock until it was restarted, so every later run waiting
+    /// for the lock hung.
+    /// </summary>
+    private const string WithoutInheritedDescriptors =
+        """for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$0" "$@" """;
+
     private static async Task StartIfAbsentAsync(string daemon, string pidFile)
     {
         if (IsRunning(pidFile))
             return;
-        var start = new ProcessStartInfo(daemon, "-d") { RedirectStandardError = true };
+        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, ArgumentList = { "-c", WithoutInheritedDescriptors, daemon, "-d" } };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{daemon} did not start");
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
