@@ -152,7 +152,15 @@ public sealed class LibvirtHypervisor : IHypervisor
     {
         if (StateOf(domain) is DomainState.Shutoff)
             return;
-        Check(LibvirtNative.virDomainShutdown(domain));
+        if (LibvirtNative.virDomainShutdown(domain) < 0)
+        {
+            var error = LibvirtError.Last();
+            // Powered off between the look and the press (on its own, or on an earlier press heard late):
+            // that is what the button was for.
+            if (StateOf(domain) is DomainState.Shutoff)
+                return;
+            throw error;
+        }
     }, ct);
 
     public Task ForceOffAsync(Guid id, CancellationToken ct) => OnDomainAsync(id, domain =>
