@@ -98,7 +98,7 @@ public sealed class LibvirtHypervisor : IHypervisor
         }
     }, ct);
 
-    public Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct)
+    public Task<DomainInfo> DefineAsync(DomainSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
         DomainXml.ValidateImageRef(spec.ImageRef);
@@ -116,18 +116,7 @@ public sealed class LibvirtHypervisor : IHypervisor
                     throw error;
                 }
 
-                if (LibvirtNative.virDomainCreate(domain) < 0)
-                {
-                    // A domain that never started is not kept: the caller retries the whole create.
-                    var error = LibvirtError.Last();
-                    _ = LibvirtNative.virDomainUndefineFlags(domain, UndefineFlags);
-                    LibvirtNative.virResetLastError();
-                    _ = LibvirtNative.virDomainFree(domain);
-                    RemoveOverlayQuietly(connection, spec.Id);
-                    throw error;
-                }
-
-                LibvirtLog.DomainCreated(_logger, spec.Id, spec.Name, _uri);
+                LibvirtLog.DomainDefined(_logger, spec.Id, spec.Name, _uri);
             }
 
             try

@@ -42,7 +42,7 @@ public sealed class SimulatedHypervisor : IHypervisor
 
     public string HostName { get; }
 
-    /// <summary>Injected failures and hangs, by operation name ("Create", "Start", "Delete", …).</summary>
+    /// <summary>Injected failures and hangs, by operation name ("Define", "Start", "Delete", …).</summary>
     public SimulatedFaults Faults { get; } = new();
 
     /// <summary>Simulated capacity: 32 CPUs, 128 GiB, 2 TiB.</summary>
@@ -55,10 +55,10 @@ public sealed class SimulatedHypervisor : IHypervisor
     public Task<DomainInfo?> GetDomainAsync(Guid id, CancellationToken ct) =>
         Step("Get", TimeSpan.Zero, () => domains.TryGetValue(id, out var d) ? Info(d) : null, ct);
 
-    public async Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct)
+    public async Task<DomainInfo> DefineAsync(DomainSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var created = await Step("Create", delays.Create, () =>
+        var defined = await Step("Define", delays.Create, () =>
         {
             if (domains.TryGetValue(spec.Id, out var existing))
                 return existing;
@@ -73,9 +73,7 @@ public sealed class SimulatedHypervisor : IHypervisor
             return domain;
         }, ct);
         await SaveAsync(ct);
-        if (created.State != DomainState.Running)
-            await StartAsync(spec.Id, ct);
-        return Info(domains[spec.Id]);
+        return Info(defined);
     }
 
     public Task StartAsync(Guid id, CancellationToken ct) => Transition("Start", id, delays.Boot, d => d.State switch
