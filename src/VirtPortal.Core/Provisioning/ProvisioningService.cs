@@ -296,8 +296,9 @@ public sealed partial class ProvisioningService(
         {
             // The operation ended.
         }
-        catch (DbUpdateException e)
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException)
         {
+            // The database was busy past its timeout: the lease may lapse, and a takeover then finds what this attempt did.
             LogRenewFailed(e, operationId);
         }
     }
