@@ -36,4 +36,7 @@ internal static partial class LibvirtLog
 
     [LoggerMessage(LogLevel.Warning, "Disk of domain {DomainId} on {Uri} was not removed; the next delete retries")]
     public static partial void OverlayNotRemoved(ILogger logger, Exception exception, Guid domainId, string uri);
+
+    [LoggerMessage(LogLevel.Warning, "{Uri} did not expand its host CPU ({Error}); KVM detection reads only the features its capabilities list")]
+    public static partial void CpuNotExpanded(ILogger logger, string uri, string error);
 }

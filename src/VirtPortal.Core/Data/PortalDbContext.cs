@@ -204,6 +204,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             host.Property(h => h.Driver).HasConversion<string>().HasMaxLength(16);
             host.Property(h => h.State).HasConversion<string>().HasMaxLength(16);
             host.Property(h => h.LastError).HasMaxLength(2000);
+            host.Property(h => h.AccelerationReason).HasMaxLength(500);
         });
         builder.Entity<Resource>().Property(r => r.PlacementReason).HasMaxLength(1000);
         builder.Entity<Reconciliation.Drift>(drift =>

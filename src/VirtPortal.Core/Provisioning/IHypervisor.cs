@@ -1,7 +1,12 @@
 namespace VirtPortal.Core.Provisioning;
 
-/// <summary>What a host offers, for placement and the hosts page.</summary>
-public sealed record HostFacts(string Hostname, int Cpus, long MemoryMiB, long StorageCapacityGiB, long StorageFreeGiB, string Version);
+/// <summary>
+/// What a host offers, for placement and the hosts page. <see cref="KvmAvailable"/> says whether the host
+/// runs KVM guests (libvirt: the CPU has vmx or svm and libvirt offers the kvm domain type), and
+/// <see cref="AccelerationReason"/> why, in words an admin can check on the host.
+/// </summary>
+public sealed record HostFacts(
+    string Hostname, int Cpus, long MemoryMiB, long StorageCapacityGiB, long StorageFreeGiB, string Version, bool KvmAvailable, string AccelerationReason);
 
 /// <summary>libvirt's domain states (virDomainState), as every adapter reports them.</summary>
 public enum DomainState

@@ -97,7 +97,9 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
 
     /// <summary>
     /// A host registered while it did not answer has no capacity yet, so placement would pass it by:
-    /// read its facts once it answers. Failing that, the next pass tries again.
+    /// read its facts once it answers. Failing that, the next pass tries again. Its facts say whether
+    /// KVM runs guests there; a host whose domain type follows that gets its type now, before any VM
+    /// is placed on it, and an adapter made for that type.
     /// </summary>
     private async Task<bool> TryReadFactsAsync(Host host, CancellationToken ct)
     {
@@ -105,6 +107,8 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         {
             var facts = await registry.For(host).GetHostFactsAsync(ct);
             (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
+            if (HostAcceleration.Apply(host, facts))
+                await registry.EvictAsync(host.Id);
             return true;
         }
         catch (HypervisorException e)

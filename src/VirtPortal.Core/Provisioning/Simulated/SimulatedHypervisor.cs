@@ -45,9 +45,18 @@ public sealed class SimulatedHypervisor : IHypervisor
     /// <summary>Injected failures and hangs, by operation name ("Define", "Start", "Delete", …).</summary>
     public SimulatedFaults Faults { get; } = new();
 
+    /// <summary>
+    /// What the host reports about KVM. A simulated host runs no guests, so it has none; tests of the
+    /// portal's KVM detection set these to stand in for a libvirt host.
+    /// </summary>
+    public bool KvmAvailable { get; set; }
+
+    public string AccelerationReason { get; set; } = "a simulated host runs no guests and uses no domain type";
+
     /// <summary>Simulated capacity: 32 CPUs, 128 GiB, 2 TiB.</summary>
     public Task<HostFacts> GetHostFactsAsync(CancellationToken ct) =>
-        Step("HostFacts", TimeSpan.Zero, () => new HostFacts(HostName, 32, 131072, 2048, 2048 - domains.Values.Sum(d => (long)d.DiskGiB), "simulated 1.0"), ct);
+        Step("HostFacts", TimeSpan.Zero, () => new HostFacts(
+            HostName, 32, 131072, 2048, 2048 - domains.Values.Sum(d => (long)d.DiskGiB), "simulated 1.0", KvmAvailable, AccelerationReason), ct);
 
     public Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct) =>
         Step("List", TimeSpan.Zero, () => (IReadOnlyList<DomainInfo>)[.. domains.Values.OrderBy(d => d.Name).Select(Info)], ct);
