@@ -11,7 +11,7 @@ using VirtPortal.Core.Data;
 namespace VirtPortal.Core.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261201222602_ProvisioningFailures")]
+    [Migration("20261201225302_ProvisioningFailures")]
     partial class ProvisioningFailures
     {
         /// <inheritdoc />
@@ -324,6 +324,10 @@ namespace VirtPortal.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AccelerationReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<double>("CpuOvercommit")
                         .HasColumnType("REAL");
 
@@ -338,10 +342,16 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("DomainTypeFromCapabilities")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Driver")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool?>("KvmAvailable")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
