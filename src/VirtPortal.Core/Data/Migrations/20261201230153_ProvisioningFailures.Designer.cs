@@ -11,7 +11,7 @@ using VirtPortal.Core.Data;
 namespace VirtPortal.Core.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261201225302_ProvisioningFailures")]
+    [Migration("20261201230153_ProvisioningFailures")]
     partial class ProvisioningFailures
     {
         /// <inheritdoc />
