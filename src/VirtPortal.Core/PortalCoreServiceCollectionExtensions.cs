@@ -52,6 +52,8 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Hosts.HostService>();
         services.AddOptions<Provisioning.ProvisioningOptions>().Bind(configuration.GetSection(Provisioning.ProvisioningOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Provisioning.FaultInjectionOptions>().Bind(configuration.GetSection(Provisioning.FaultInjectionOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();
         services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))

@@ -48,10 +48,35 @@ public sealed class LibvirtHypervisor : IHypervisor
         Check(LibvirtNative.virNodeGetInfo(connection, out var node));
         Check(LibvirtNative.virConnectGetLibVersion(connection, out var version));
         var (capacity, free) = ReadPool(connection);
+        var capabilities = ReadCapabilities(connection);
         return new HostFacts(
             hostname, (int)node.Cpus, (long)(node.MemoryKiB / 1024), (long)(capacity >> 30), (long)(free >> 30),
-            $"libvirt {version / 1_000_000}.{version / 1000 % 1000}.{version % 1000}");
+            $"libvirt {version / 1_000_000}.{version / 1000 % 1000}.{version % 1000}",
+            capabilities.KvmAvailable, capabilities.Reason);
     }, ct);
+
+    /// <summary>The host's capabilities, with its CPU expanded so that flags its model implies count (see <see cref="HostCapabilities"/>).</summary>
+    private HostCapabilities ReadCapabilities(nint connection)
+    {
+        if (LibvirtNative.TakeString(LibvirtNative.virConnectGetCapabilities(connection)) is not { } xml)
+        {
+            var error = LibvirtError.Last().Error;
+            throw new LibvirtErrorException(error with { Message = $"The host's capabilities could not be read: {error.Message}" });
+        }
+
+        string? expanded = null;
+        if (HostCapabilities.HostCpuXml(xml) is { } cpu)
+        {
+            expanded = LibvirtNative.TakeString(LibvirtNative.virConnectBaselineCPU(connection, [cpu], 1, LibvirtConstants.BaselineExpandFeatures));
+            if (expanded is null)
+            {
+                // An old or restricted daemon: the features the capabilities list still count.
+                LibvirtLog.CpuNotExpanded(_logger, _uri, LibvirtError.Last().Message);
+            }
+        }
+
+        return HostCapabilities.Parse(xml, expanded);
+    }
 
     public Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<DomainInfo>>(connection =>
     {
@@ -98,7 +123,7 @@ public sealed class LibvirtHypervisor : IHypervisor
         }
     }, ct);
 
-    public Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct)
+    public Task<DomainInfo> DefineAsync(DomainSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
         DomainXml.ValidateImageRef(spec.ImageRef);
@@ -116,18 +141,7 @@ public sealed class LibvirtHypervisor : IHypervisor
                     throw error;
                 }
 
-                if (LibvirtNative.virDomainCreate(domain) < 0)
-                {
-                    // A domain that never started is not kept: the caller retries the whole create.
-                    var error = LibvirtError.Last();
-                    _ = LibvirtNative.virDomainUndefineFlags(domain, UndefineFlags);
-                    LibvirtNative.virResetLastError();
-                    _ = LibvirtNative.virDomainFree(domain);
-                    RemoveOverlayQuietly(connection, spec.Id);
-                    throw error;
-                }
-
-                LibvirtLog.DomainCreated(_logger, spec.Id, spec.Name, _uri);
+                LibvirtLog.DomainDefined(_logger, spec.Id, spec.Name, _uri);
             }
 
             try

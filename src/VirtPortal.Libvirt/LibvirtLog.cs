@@ -13,8 +13,8 @@ internal static partial class LibvirtLog
     [LoggerMessage(LogLevel.Warning, "Connection to {Uri} closed by the host (reason {Reason}); reconnecting for its event subscribers")]
     public static partial void ConnectionClosed(ILogger logger, string uri, int reason);
 
-    [LoggerMessage(LogLevel.Information, "Domain {DomainId} ({Name}) defined and started on {Uri}")]
-    public static partial void DomainCreated(ILogger logger, Guid domainId, string name, string uri);
+    [LoggerMessage(LogLevel.Information, "Domain {DomainId} ({Name}) defined on {Uri}")]
+    public static partial void DomainDefined(ILogger logger, Guid domainId, string name, string uri);
 
     [LoggerMessage(LogLevel.Information, "Domain {DomainId} deleted on {Uri}")]
     public static partial void DomainDeleted(ILogger logger, Guid domainId, string uri);
@@ -36,4 +36,7 @@ internal static partial class LibvirtLog
 
     [LoggerMessage(LogLevel.Warning, "Disk of domain {DomainId} on {Uri} was not removed; the next delete retries")]
     public static partial void OverlayNotRemoved(ILogger logger, Exception exception, Guid domainId, string uri);
+
+    [LoggerMessage(LogLevel.Warning, "{Uri} did not expand its host CPU ({Error}); KVM detection reads only the features its capabilities list")]
+    public static partial void CpuNotExpanded(ILogger logger, string uri, string error);
 }

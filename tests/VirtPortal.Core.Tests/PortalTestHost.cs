@@ -42,10 +42,12 @@ public sealed class PortalTestHost : IAsyncDisposable
 
     /// <summary>
     /// Builds the services. <paramref name="settings"/> override the defaults (a configured admin, demo
-    /// off); a null value removes the key. With <paramref name="initialize"/> the schema, roles and admin
-    /// are created before the host is returned.
+    /// off); a null value removes the key. <paramref name="services"/> adds to them (a fake adapter
+    /// factory). With <paramref name="initialize"/> the schema, roles and admin are created before the
+    /// host is returned.
     /// </summary>
-    public static async Task<PortalTestHost> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool initialize = true)
+    public static async Task<PortalTestHost> StartAsync(
+        IReadOnlyDictionary<string, string?>? settings = null, bool initialize = true, Action<IServiceCollection>? services = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -67,16 +69,17 @@ public sealed class PortalTestHost : IAsyncDisposable
         var databasePath = Path.Combine(Path.GetTempPath(), $"virtportal-core-tests-{Guid.NewGuid():N}.db");
         var time = new TestClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
 
-        var services = new ServiceCollection();
-        services.AddLogging();
+        var collection = new ServiceCollection();
+        collection.AddLogging();
         // Registered before AddPortalCore, whose TryAdd then keeps it.
-        services.AddSingleton<TimeProvider>(time);
+        collection.AddSingleton<TimeProvider>(time);
         // The web host adds data protection (for invite tokens) with its cookies; here it lives in memory.
-        services.AddDataProtection();
+        collection.AddDataProtection();
         // No pooling, so that no connection keeps the file open once a test is done.
-        services.AddPortalCore(configuration, $"Data Source={databasePath};Pooling=False");
+        collection.AddPortalCore(configuration, $"Data Source={databasePath};Pooling=False");
+        services?.Invoke(collection);
 
-        var host = new PortalTestHost(services.BuildServiceProvider(validateScopes: true), databasePath, time);
+        var host = new PortalTestHost(collection.BuildServiceProvider(validateScopes: true), databasePath, time);
         if (initialize)
             await host.InitializeAsync();
         return host;

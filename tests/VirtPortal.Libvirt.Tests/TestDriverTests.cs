@@ -44,6 +44,16 @@ public sealed class TestDriverTests(TestDriverNode node) : IClassFixture<TestDri
     }
 
     [Fact]
+    public async Task Host_facts_say_the_test_driver_cannot_run_kvm_guests_and_why()
+    {
+        // Its node is an i686 CPU without a model or flags, and it offers only domains of type "test".
+        var facts = await _hypervisor.GetHostFactsAsync(Ct);
+
+        Assert.False(facts.KvmAvailable);
+        Assert.Equal("CPU has no vmx/svm flag and libvirt offers no kvm domain type for i686", facts.AccelerationReason);
+    }
+
+    [Fact]
     public async Task Listing_shows_the_node_s_own_domain_and_nothing_else()
     {
         var domains = await _hypervisor.ListDomainsAsync(Ct);

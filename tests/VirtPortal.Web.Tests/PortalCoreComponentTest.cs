@@ -20,7 +20,9 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
 
     private readonly TempDirectory directory = new();
 
-    protected PortalCoreComponentTest(bool demo = false)
+    /// <param name="demo">Seed the demo tenants, accounts and catalog.</param>
+    /// <param name="services">Adds to the Core services before anything is resolved (a fake adapter factory).</param>
+    protected PortalCoreComponentTest(bool demo = false, Action<IServiceCollection>? services = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
@@ -35,6 +37,7 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
         // UserManager resolves its token providers, which need data protection, when it is created.
         Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         Services.AddPortalCore(configuration, $"Data Source={directory.File("portal.db")};Pooling=False");
+        services?.Invoke(Services);
         Authorization = AddPortalAuthorization();
         UseInteractiveServerRenderer();
     }

@@ -29,7 +29,7 @@ public sealed partial class PortalInitializer(
 {
     public async Task<BootstrapResult> InitializeAsync(CancellationToken ct = default)
     {
-        await db.Database.MigrateAsync(ct);
+        await SqliteMigrationGuard.MigrateAsync(db, ct);
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
 

@@ -131,6 +131,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             request.Property(r => r.RequesterName).HasMaxLength(256);
             request.Property(r => r.Justification).HasMaxLength(1000);
             request.Property(r => r.Reason).HasMaxLength(1000);
+            request.Property(r => r.FailureDetail).HasMaxLength(4000);
+            request.Property(r => r.FailureKind).HasConversion<string>().HasMaxLength(16);
             request.Property(r => r.Version).IsConcurrencyToken();
             request.OwnsOne(r => r.Demand, demand =>
             {
@@ -187,6 +189,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             operation.Property(o => o.RequestedBy).HasMaxLength(64);
             operation.Property(o => o.LeaseOwner).HasMaxLength(128);
             operation.Property(o => o.LastError).HasMaxLength(4000);
+            operation.Property(o => o.FailureKind).HasConversion<string>().HasMaxLength(16);
             operation.HasOne<Resource>().WithMany().HasForeignKey(o => o.ResourceId);
             operation.HasIndex(o => new { o.State, o.NotBefore });
             operation.HasIndex(o => o.ResourceId);
@@ -201,6 +204,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             host.Property(h => h.Driver).HasConversion<string>().HasMaxLength(16);
             host.Property(h => h.State).HasConversion<string>().HasMaxLength(16);
             host.Property(h => h.LastError).HasMaxLength(2000);
+            host.Property(h => h.AccelerationReason).HasMaxLength(500);
         });
         builder.Entity<Resource>().Property(r => r.PlacementReason).HasMaxLength(1000);
         builder.Entity<Reconciliation.Drift>(drift =>

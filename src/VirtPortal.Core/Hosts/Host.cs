@@ -33,6 +33,18 @@ public sealed class Host
     /// <summary>libvirt domain type: "kvm" on real hosts, "qemu" (TCG) where KVM cannot run guests.</summary>
     public string DomainType { get; set; } = "kvm";
 
+    /// <summary>
+    /// The domain type follows the host's capabilities (kvm where KVM runs guests, else qemu) each time
+    /// they are read, instead of being set by an admin or configuration.
+    /// </summary>
+    public bool DomainTypeFromCapabilities { get; set; }
+
+    /// <summary>Whether the host runs KVM guests, as it last said; null until its capabilities were read.</summary>
+    public bool? KvmAvailable { get; set; }
+
+    /// <summary>Why <see cref="KvmAvailable"/> is what it is ("CPU has no vmx/svm flag", "vmx present and kvm offered").</summary>
+    public string? AccelerationReason { get; set; }
+
     public HostState State { get; set; }
 
     public double CpuOvercommit { get; set; } = 4;

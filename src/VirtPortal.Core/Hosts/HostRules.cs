@@ -24,8 +24,11 @@ public static class HostRules
     /// <summary>libvirt schemes the portal connects to; ssh, tcp and tls reach remote daemons.</summary>
     public static IReadOnlyList<string> LibvirtSchemes { get; } = ["qemu", "qemu+ssh", "qemu+tcp", "qemu+tls", "test"];
 
-    /// <summary>kvm on hosts with hardware virtualization, qemu (TCG emulation) where KVM cannot run guests.</summary>
-    public static IReadOnlyList<string> DomainTypes { get; } = ["kvm", "qemu"];
+    /// <summary>
+    /// auto (kvm where the host's capabilities say KVM runs guests, else qemu), kvm on hosts with hardware
+    /// virtualization, qemu (TCG emulation) where KVM cannot run guests.
+    /// </summary>
+    public static IReadOnlyList<string> DomainTypes { get; } = [HostAcceleration.Auto, HostAcceleration.Kvm, HostAcceleration.Qemu];
 
     /// <summary>An example URI for <paramref name="driver"/>, for placeholders and messages.</summary>
     public static string ExampleUri(HostDriver driver, string? name = null) =>
@@ -109,12 +112,11 @@ public static class HostRules
         if (driver != HostDriver.Libvirt)
             return null;
         var value = domainType?.Trim().ToLowerInvariant() ?? "";
-        // libvirt's test driver runs only domains of its own type.
-        if (value == "test" && (uri?.Trim().StartsWith("test:", StringComparison.OrdinalIgnoreCase) ?? false))
+        if (value == HostAcceleration.Test && HostAcceleration.IsTestUri(uri))
             return null;
         return DomainTypes.Contains(value)
             ? null
-            : "Choose the domain type: kvm (hardware virtualization) or qemu (emulation, where KVM cannot run guests).";
+            : $"Choose the domain type: auto (from the host's capabilities), kvm (hardware virtualization) or qemu (emulation, where KVM cannot run guests){(value.Length > 0 ? $", not '{domainType?.Trim()}'" : "")}.";
     }
 
     public static string? OvercommitError(double ratio, double min, double max, string what) =>

@@ -13,23 +13,35 @@ using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Hosts;
 
-/// <summary>A host as the hosts page shows it: settings, facts, state and what is placed on it.</summary>
+/// <summary>
+/// A host as the hosts page shows it: settings, facts, state and what is placed on it. <see cref="DomainType"/>
+/// is the type its VMs get; with <see cref="DomainTypeFromCapabilities"/> the portal chose it.
+/// </summary>
 public sealed record HostView(
     Guid Id, string Name, HostDriver Driver, string Uri, string DomainType, HostState State, double CpuOvercommit, double RamOvercommit,
     int Cpus, long MemoryMiB, long StorageGiB, int AllocatedVCpus, long AllocatedRamMiB, long AllocatedDiskGiB, int Vms,
-    DateTimeOffset? LastSeenAt, string? LastError)
+    DateTimeOffset? LastSeenAt, string? LastError, bool DomainTypeFromCapabilities, bool? KvmAvailable, string? AccelerationReason)
 {
+    /// <summary>"KVM available" or "software emulation (slower)" for a libvirt host whose capabilities were read.</summary>
+    public string? AccelerationLabel => HostAcceleration.Label(Driver, KvmAvailable);
+
+    /// <summary>Set when the host runs kvm domains where KVM cannot run guests.</summary>
+    public string? Warning => HostAcceleration.Warning(Name, Driver, DomainType, KvmAvailable, AccelerationReason);
+
     /// <summary>vCPUs placement may hand out: CPUs × CPU overcommit.</summary>
     public double VCpuCapacity => Cpus * CpuOvercommit;
 
     /// <summary>RAM placement may hand out: memory × RAM overcommit.</summary>
     public double RamCapacityMiB => MemoryMiB * RamOvercommit;
 
-    public HostInput ToInput() => new(Name, Driver, Uri, DomainType, CpuOvercommit, RamOvercommit);
+    public HostInput ToInput() => new(Name, Driver, Uri, DomainTypeFromCapabilities ? HostAcceleration.Auto : DomainType, CpuOvercommit, RamOvercommit);
 }
 
-/// <summary>What a connection test found: the host's facts, or the hypervisor's own words for why not.</summary>
-public sealed record ConnectionTest(HostFacts? Facts, string? Error)
+/// <summary>
+/// What a connection test found: the host's facts, or the hypervisor's own words for why not; with a
+/// <see cref="Warning"/> when the domain type tested is kvm and KVM cannot run guests there.
+/// </summary>
+public sealed record ConnectionTest(HostFacts? Facts, string? Error, string? Warning = null)
 {
     public bool Succeeded => Facts is not null;
 }
@@ -68,15 +80,16 @@ public sealed partial class HostService(
         var probes = await Task.WhenAll(missing.Select(h => ProbeAsync(h, ct)));
         foreach (var (host, probe) in missing.Zip(probes))
         {
-            Apply(host, probe);
+            await ApplyAsync(host, probe);
             db.Hosts.Add(host);
-            db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"from configuration: {Describe(host)}; {host.State}");
+            db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"from configuration: {Describe(host)}; {host.State}{Acceleration(host)}");
         }
 
         await db.SaveChangesAsync(ct);
         foreach (var host in missing)
         {
             LogRegistered(host.Name, host.Driver, host.Uri);
+            LogAcceleration(host);
             live.Publish(new HostChanged(host.Id));
         }
     }
@@ -114,9 +127,9 @@ public sealed partial class HostService(
         await db.RequireAdminAsync(time, actor, "hosts", "add host", ct);
         input = await ValidateAsync(db, input, null, ct);
         var host = NewHost(input);
-        Apply(host, await ProbeAsync(host, ct));
+        await ApplyAsync(host, await ProbeAsync(host, ct));
         db.Hosts.Add(host);
-        db.Record(time, actor, AuditActions.HostRegistered, $"host {host.Name}", null, $"{Describe(host)}; {host.State}");
+        db.Record(time, actor, AuditActions.HostRegistered, $"host {host.Name}", null, $"{Describe(host)}; {host.State}{Acceleration(host)}");
         try
         {
             await SaveAsync(db, ct);
@@ -129,13 +142,15 @@ public sealed partial class HostService(
         }
 
         LogRegistered(host.Name, host.Driver, host.Uri);
+        LogAcceleration(host);
         live.Publish(new HostChanged(host.Id));
         return await ViewAsync(db, host.Id, ct);
     }
 
     /// <summary>
     /// Changes a host's settings. A new URI, driver, name or domain type drops the adapter the portal
-    /// held for it and asks the host again; the driver stays while VMs are placed on the host.
+    /// held for it and asks the host again; the driver stays while VMs are placed on the host. The
+    /// saved view carries a <see cref="HostView.Warning"/> when the host runs kvm where KVM cannot run guests.
     /// </summary>
     public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default)
     {
@@ -146,17 +161,28 @@ public sealed partial class HostService(
             throw new PortalValidationException(nameof(HostInput.Driver), $"{host.Name} has {vms} VM(s) placed on it; its driver cannot change until they are gone.");
         input = await ValidateAsync(db, input, hostId, ct);
         var before = Describe(host);
-        var reconnect = input.Name != host.Name || input.Driver != host.Driver || input.Uri != host.Uri || input.DomainType != host.DomainType;
-        (host.Name, host.Driver, host.Uri, host.DomainType, host.CpuOvercommit, host.RamOvercommit) =
-            (input.Name, input.Driver, input.Uri, input.DomainType, input.CpuOvercommit, input.RamOvercommit);
+        var sameMachine = input.Driver == host.Driver && input.Uri == host.Uri;
+        if (!sameMachine)
+        {
+            // What the old URI said about KVM describes another machine.
+            (host.KvmAvailable, host.AccelerationReason) = (null, null);
+        }
+
+        var fromCapabilities = FromCapabilities(input);
+        var domainType = fromCapabilities ? HostAcceleration.Choose(input.Uri, host.KvmAvailable) : input.DomainType;
+        var reconnect = input.Name != host.Name || !sameMachine || domainType != host.DomainType || fromCapabilities != host.DomainTypeFromCapabilities;
+        (host.Name, host.Driver, host.Uri, host.DomainType, host.DomainTypeFromCapabilities, host.CpuOvercommit, host.RamOvercommit) =
+            (input.Name, input.Driver, input.Uri, domainType, fromCapabilities, input.CpuOvercommit, input.RamOvercommit);
         if (reconnect)
         {
             await registry.EvictAsync(host.Id);
-            Apply(host, await ProbeAsync(host, ct));
+            await ApplyAsync(host, await ProbeAsync(host, ct));
         }
 
-        db.Record(time, actor, AuditActions.HostUpdated, $"host {host.Name}", null, $"from {before} to {Describe(host)}");
+        db.Record(time, actor, AuditActions.HostUpdated, $"host {host.Name}", null, $"from {before} to {Describe(host)}{Acceleration(host)}");
         await SaveAsync(db, ct);
+        if (reconnect)
+            LogAcceleration(host);
         live.Publish(new HostChanged(host.Id));
         return await ViewAsync(db, host.Id, ct);
     }
@@ -184,6 +210,10 @@ public sealed partial class HostService(
             _ = DisposeWhenDoneAsync(call, adapter);
         }
 
+        result = result with
+        {
+            Warning = HostAcceleration.Warning(input.Name, input.Driver, input.DomainType, result.Facts?.KvmAvailable, result.Facts?.AccelerationReason),
+        };
         db.Record(time, actor, AuditActions.HostTested, $"host {input.Name}", null, $"draft {input.Driver} at {input.Uri}: {Outcome(result)}");
         await db.SaveChangesAsync(ct);
         return result;
@@ -196,7 +226,8 @@ public sealed partial class HostService(
         await db.RequireAdminAsync(time, actor, "hosts", "test host connection", ct);
         var host = await FindAsync(db, hostId, ct);
         var result = await ProbeAsync(host, ct);
-        Apply(host, result);
+        await ApplyAsync(host, result);
+        result = result with { Warning = Warning(host) };
         db.Record(time, actor, AuditActions.HostTested, $"host {host.Name}", null, Outcome(result));
         await SaveAsync(db, ct);
         live.Publish(new HostChanged(host.Id));
@@ -221,7 +252,7 @@ public sealed partial class HostService(
         else
         {
             host.State = HostState.Unreachable;
-            Apply(host, await ProbeAsync(host, ct));
+            await ApplyAsync(host, await ProbeAsync(host, ct));
         }
 
         db.Record(time, actor, maintenance ? AuditActions.HostMaintenanceStarted : AuditActions.HostMaintenanceEnded, $"host {host.Name}", null,
@@ -267,18 +298,22 @@ public sealed partial class HostService(
             "simulated" => false,
             _ => registry.Supports(HostDriver.Libvirt) && File.Exists(settings.LocalLibvirtSocket),
         };
+        // Hosts:LocalDomainType "auto" (the default) lets the host's capabilities choose kvm or qemu.
         var host = useLibvirt
-            ? NewHost(new HostInput("local", HostDriver.Libvirt, settings.LocalLibvirtUri, settings.LocalDomainType, 4, 1))
+            ? NewHost(HostRules.Normalize(new HostInput("local", HostDriver.Libvirt, settings.LocalLibvirtUri, settings.LocalDomainType, 4, 1)))
             : NewHost(new HostInput("demo", HostDriver.Simulated, "simulated://demo", HostRules.SimulatedDomainType, 4, 1));
-        Apply(host, await ProbeAsync(host, ct));
+        await ApplyAsync(host, await ProbeAsync(host, ct));
         db.Hosts.Add(host);
-        db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"{host.Driver} at {host.Uri}: {host.State}");
+        db.Record(time, Actor.System, AuditActions.HostRegistered, $"host {host.Name}", null, $"{Describe(host)}: {host.State}{Acceleration(host)}");
         await db.SaveChangesAsync(ct);
         LogRegistered(host.Name, host.Driver, host.Uri);
+        LogAcceleration(host);
     }
 
     private static IQueryable<Resource> Live(IQueryable<Resource> resources) =>
         resources.Where(r => r.HostId != null && r.State != ResourceState.Deleted && r.State != ResourceState.Failed);
+
+    private static bool FromCapabilities(HostInput input) => input.Driver == HostDriver.Libvirt && input.DomainType == HostAcceleration.Auto;
 
     private Host NewHost(HostInput input) => new()
     {
@@ -286,7 +321,9 @@ public sealed partial class HostService(
         Name = input.Name,
         Driver = input.Driver,
         Uri = input.Uri,
-        DomainType = input.DomainType,
+        // Until the host's capabilities are read, one that follows them runs qemu, which runs anywhere.
+        DomainType = FromCapabilities(input) ? HostAcceleration.Choose(input.Uri, null) : input.DomainType,
+        DomainTypeFromCapabilities = FromCapabilities(input),
         CpuOvercommit = input.CpuOvercommit,
         RamOvercommit = input.RamOvercommit,
         State = HostState.Unreachable,
@@ -344,12 +381,17 @@ public sealed partial class HostService(
         await adapter.DisposeAsync();
     }
 
-    /// <summary>Takes what a test found; a host in maintenance stays there whatever it said.</summary>
-    private void Apply(Host host, ConnectionTest test)
+    /// <summary>
+    /// Takes what a test found; a host in maintenance stays there whatever it said. A host whose domain
+    /// type follows its capabilities may get another one, and then a new adapter made for it.
+    /// </summary>
+    private async Task ApplyAsync(Host host, ConnectionTest test)
     {
         if (test.Facts is { } facts)
         {
             (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
+            if (HostAcceleration.Apply(host, facts))
+                await registry.EvictAsync(host.Id);
             host.LastSeenAt = time.GetUtcNow();
             host.LastError = null;
             if (host.State != HostState.Maintenance)
@@ -387,18 +429,50 @@ public sealed partial class HostService(
     {
         var h = load.Host;
         return new HostView(h.Id, h.Name, h.Driver, h.Uri, h.DomainType, h.State, h.CpuOvercommit, h.RamOvercommit, h.Cpus, h.MemoryMiB, h.StorageGiB,
-            load.AllocatedVCpus, load.AllocatedRamMiB, load.AllocatedDiskGiB, load.Vms, h.LastSeenAt, h.LastError);
+            load.AllocatedVCpus, load.AllocatedRamMiB, load.AllocatedDiskGiB, load.Vms, h.LastSeenAt, h.LastError,
+            h.DomainTypeFromCapabilities, h.KvmAvailable, h.AccelerationReason);
     }
 
+    private static string? Warning(Host host) => HostAcceleration.Warning(host.Name, host.Driver, host.DomainType, host.KvmAvailable, host.AccelerationReason);
+
     private static string Describe(Host host) => string.Create(CultureInfo.InvariantCulture,
-        $"{host.Driver} at {host.Uri}{(host.Driver == HostDriver.Libvirt ? $" ({host.DomainType})" : "")}, overcommit CPU {host.CpuOvercommit}, RAM {host.RamOvercommit}");
+        $"{host.Driver} at {host.Uri}{(host.Driver == HostDriver.Libvirt ? $" ({(host.DomainTypeFromCapabilities ? "auto: " : "")}{host.DomainType})" : "")}, overcommit CPU {host.CpuOvercommit}, RAM {host.RamOvercommit}");
+
+    /// <summary>For the audit: what a libvirt host said about KVM, and the warning when it runs kvm without it.</summary>
+    private static string Acceleration(Host host) =>
+        HostAcceleration.Label(host.Driver, host.KvmAvailable) is { } label
+            ? $"; {label}: {host.AccelerationReason}{(Warning(host) is { } warning ? $"; warning: {warning}" : "")}"
+            : "";
 
     private static string Outcome(ConnectionTest test) => test.Facts is { } f
-        ? string.Create(CultureInfo.InvariantCulture, $"answered: {f.Cpus} CPUs, {f.MemoryMiB} MiB, {f.StorageCapacityGiB} GiB, {f.Version}")
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"answered: {f.Cpus} CPUs, {f.MemoryMiB} MiB, {f.StorageCapacityGiB} GiB, {f.Version}; {(f.KvmAvailable ? "KVM" : "no KVM")}: {f.AccelerationReason}{(test.Warning is { } w ? $"; warning: {w}" : "")}")
         : $"failed: {test.Error}";
+
+    /// <summary>Why a libvirt host runs the domain type it runs, or the warning when that is kvm without KVM.</summary>
+    private void LogAcceleration(Host host)
+    {
+        if (host.Driver != HostDriver.Libvirt)
+            return;
+        if (Warning(host) is { } warning)
+            LogKvmWithoutKvm(host.Name, warning);
+        else if (HostAcceleration.Label(host.Driver, host.KvmAvailable) is { } label)
+            LogDomainType(host.Name, host.DomainType, host.DomainTypeFromCapabilities ? "chosen from its capabilities" : "as set", label, host.AccelerationReason ?? "");
+        else if (host.DomainTypeFromCapabilities)
+            LogCapabilitiesUnknown(host.Name, host.DomainType);
+    }
 
     [LoggerMessage(LogLevel.Information, "Registered host {Name} ({Driver} at {Uri})")]
     private partial void LogRegistered(string name, HostDriver driver, string uri);
+
+    [LoggerMessage(LogLevel.Information, "Host {Name} runs {DomainType} domains ({Source}): {Acceleration}, {Reason}")]
+    private partial void LogDomainType(string name, string domainType, string source, string acceleration, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Host {Name}: {Warning}")]
+    private partial void LogKvmWithoutKvm(string name, string warning);
+
+    [LoggerMessage(LogLevel.Information, "Host {Name} has not told its capabilities yet; it runs {DomainType} domains until it does")]
+    private partial void LogCapabilitiesUnknown(string name, string domainType);
 
     [LoggerMessage(LogLevel.Information, "Removed host {Name}")]
     private partial void LogRemoved(string name);

@@ -25,8 +25,11 @@ public sealed class HostOptions
 
     public string LocalLibvirtSocket { get; set; } = "/var/run/libvirt/libvirt-sock";
 
-    /// <summary>libvirt domain type for the local host: "qemu" (TCG) where KVM cannot run guests.</summary>
-    public string LocalDomainType { get; set; } = "kvm";
+    /// <summary>
+    /// libvirt domain type for the local host: "auto" (the default) reads the host's capabilities and
+    /// takes kvm where KVM runs guests, else qemu (TCG); "kvm" or "qemu" overrides that choice.
+    /// </summary>
+    public string LocalDomainType { get; set; } = HostAcceleration.Auto;
 
     /// <summary>
     /// Hosts to register at start-up instead of the first-run choice: each one missing (by name) is
@@ -47,7 +50,8 @@ public sealed class ConfiguredHost
 
     public string Uri { get; set; } = "";
 
-    public string DomainType { get; set; } = "kvm";
+    /// <summary>"auto" (the default: from the host's capabilities), "kvm" or "qemu".</summary>
+    public string DomainType { get; set; } = HostAcceleration.Auto;
 
     public double CpuOvercommit { get; set; } = 4;
 
@@ -67,6 +71,8 @@ public sealed class HostOptionsValidator(IEnumerable<IHypervisorFactory> factori
             failures.Add($"{HostOptions.Section}:{nameof(HostOptions.FirstRun)} is auto, simulated or libvirt, not '{options.FirstRun}'.");
         if (options.ConnectionTimeout < TimeSpan.FromSeconds(1) || options.ConnectionTimeout > TimeSpan.FromMinutes(5))
             failures.Add($"{HostOptions.Section}:{nameof(HostOptions.ConnectionTimeout)} is between 00:00:01 and 00:05:00.");
+        if (HostRules.DomainTypeError(HostDriver.Libvirt, options.LocalDomainType, options.LocalLibvirtUri) is { } domainType)
+            failures.Add($"{HostOptions.Section}:{nameof(HostOptions.LocalDomainType)}: {domainType}");
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.List.Count; i++)
         {

@@ -7,6 +7,9 @@ public enum NotificationKind
     ProvisioningFinished = 2,
     ProvisioningFailed = 3,
     ApprovalNeeded = 4,
+
+    /// <summary>For admins: an operation failed on the host side (refused, no answer, timed out).</summary>
+    HostFailure = 5,
 }
 
 /// <summary>One entry in a user's notification centre (the bell).</summary>

@@ -1,7 +1,12 @@
 namespace VirtPortal.Core.Provisioning;
 
-/// <summary>What a host offers, for placement and the hosts page.</summary>
-public sealed record HostFacts(string Hostname, int Cpus, long MemoryMiB, long StorageCapacityGiB, long StorageFreeGiB, string Version);
+/// <summary>
+/// What a host offers, for placement and the hosts page. <see cref="KvmAvailable"/> says whether the host
+/// runs KVM guests (libvirt: the CPU has vmx or svm and libvirt offers the kvm domain type), and
+/// <see cref="AccelerationReason"/> why, in words an admin can check on the host.
+/// </summary>
+public sealed record HostFacts(
+    string Hostname, int Cpus, long MemoryMiB, long StorageCapacityGiB, long StorageFreeGiB, string Version, bool KvmAvailable, string AccelerationReason);
 
 /// <summary>libvirt's domain states (virDomainState), as every adapter reports them.</summary>
 public enum DomainState
@@ -44,8 +49,12 @@ public interface IHypervisor : IAsyncDisposable
 
     Task<DomainInfo?> GetDomainAsync(Guid id, CancellationToken ct);
 
-    /// <summary>Defines the domain with its storage and starts it; returns the existing one for a known id.</summary>
-    Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct);
+    /// <summary>
+    /// Defines the domain with its storage, without starting it; returns the existing one for a known id
+    /// (in whatever state it is). The provisioning service starts it as a step of its own, so a crash
+    /// between the two leaves a defined domain that a retry starts (see <see cref="HypervisorExtensions.CreateAsync"/>).
+    /// </summary>
+    Task<DomainInfo> DefineAsync(DomainSpec spec, CancellationToken ct);
 
     Task StartAsync(Guid id, CancellationToken ct);
 
@@ -74,6 +83,45 @@ public interface IHypervisor : IAsyncDisposable
 
     /// <summary>Lifecycle events; dispose the result to stop.</summary>
     IDisposable SubscribeEvents(Func<DomainEvent, Task> handler);
+}
+
+public static class HypervisorExtensions
+{
+    /// <summary>
+    /// Defines and starts a domain, and returns it as the host reports it afterwards. A domain this call
+    /// defined but could not start is removed again, so a failed create leaves nothing behind.
+    /// </summary>
+    public static async Task<DomainInfo> CreateAsync(this IHypervisor hypervisor, DomainSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(hypervisor);
+        ArgumentNullException.ThrowIfNull(spec);
+        var existed = await hypervisor.GetDomainAsync(spec.Id, ct) is not null;
+        var domain = await hypervisor.DefineAsync(spec, ct);
+        try
+        {
+            await hypervisor.EnsureRunningAsync(domain, ct);
+        }
+        catch (HypervisorException) when (!existed)
+        {
+            await hypervisor.DeleteAsync(spec.Id, CancellationToken.None);
+            throw;
+        }
+
+        return await hypervisor.GetDomainAsync(spec.Id, ct) ?? throw new HypervisorNotFoundException($"domain {spec.Name} vanished after it was started");
+    }
+
+    /// <summary>Starts a shut-off (or crashed) domain and resumes a paused one; a running one is left alone.</summary>
+    public static Task EnsureRunningAsync(this IHypervisor hypervisor, DomainInfo domain, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(hypervisor);
+        ArgumentNullException.ThrowIfNull(domain);
+        return domain.State switch
+        {
+            DomainState.Running => Task.CompletedTask,
+            DomainState.Paused => hypervisor.ResumeAsync(domain.Id, ct),
+            _ => hypervisor.StartAsync(domain.Id, ct),
+        };
+    }
 }
 
 /// <summary>A hypervisor refused or failed a call; <see cref="Exception.Message"/> is the hypervisor's own words.</summary>

@@ -60,6 +60,9 @@ public sealed class Operation
 
     public string? LastError { get; set; }
 
+    /// <summary>The class of the failure once <see cref="State"/> is Failed.</summary>
+    public FailureKind FailureKind { get; set; }
+
     public DateTimeOffset? FinishedAt { get; set; }
 
     /// <summary>A pending operation on <paramref name="resource"/>, queued now.</summary>

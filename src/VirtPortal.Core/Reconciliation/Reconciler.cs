@@ -65,6 +65,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
             }
 
             var found = Compare(host, domains, await LiveResourcesAsync(db, host.Id, ct), await BusyResourcesAsync(db, ct));
+            await DescribeFormerResourcesAsync(db, found, ct);
             var open = await db.Drifts.Where(d => d.HostId == host.Id && d.ResolvedAt == null).ToListAsync(ct);
             foreach (var drift in found.Where(f => !open.Any(o => o.DomainId == f.DomainId && o.Kind == f.Kind)))
             {
@@ -96,7 +97,9 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
 
     /// <summary>
     /// A host registered while it did not answer has no capacity yet, so placement would pass it by:
-    /// read its facts once it answers. Failing that, the next pass tries again.
+    /// read its facts once it answers. Failing that, the next pass tries again. Its facts say whether
+    /// KVM runs guests there; a host whose domain type follows that gets its type now, before any VM
+    /// is placed on it, and an adapter made for that type.
     /// </summary>
     private async Task<bool> TryReadFactsAsync(Host host, CancellationToken ct)
     {
@@ -104,6 +107,8 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         {
             var facts = await registry.For(host).GetHostFactsAsync(ct);
             (host.Cpus, host.MemoryMiB, host.StorageGiB) = (facts.Cpus, facts.MemoryMiB, facts.StorageCapacityGiB);
+            if (HostAcceleration.Apply(host, facts))
+                await registry.EvictAsync(host.Id);
             return true;
         }
         catch (HypervisorException e)
@@ -140,13 +145,33 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 drifts.Add(New(DriftKind.Resized, $"{resource.VCpus} vCPU, {resource.RamMiB} MiB", $"{domain.VCpus} vCPU, {domain.MemoryMiB} MiB"));
         }
 
-        var known = resources.Select(r => r.Id).ToHashSet();
+        // A domain of a resource with an operation in flight is the portal's own, mid-change (a create
+        // defines it paused, then runs it): never unknown.
+        var known = resources.Select(r => r.Id).Concat(busy).ToHashSet();
         drifts.AddRange(domains.Where(d => !known.Contains(d.Id)).Select(d => new Drift
         {
             HostId = host.Id, DomainId = d.Id, DomainName = d.Name, Kind = DriftKind.Unknown,
             PortalView = "not a portal resource", HypervisorView = $"{d.State}, {d.VCpus} vCPU, {d.MemoryMiB} MiB", DetectedAt = now,
         }));
         return drifts;
+    }
+
+    /// <summary>
+    /// An unknown domain whose UUID is a resource the portal no longer runs (failed, deleted) says so,
+    /// rather than "not a portal resource".
+    /// </summary>
+    private static async Task DescribeFormerResourcesAsync(PortalDbContext db, List<Drift> found, CancellationToken ct)
+    {
+        var unknown = found.Where(d => d.Kind == DriftKind.Unknown).ToList();
+        if (unknown.Count == 0)
+            return;
+        var ids = unknown.Select(d => d.DomainId).ToList();
+        var former = await db.Resources.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, ct);
+        foreach (var drift in unknown)
+        {
+            if (former.TryGetValue(drift.DomainId, out var resource))
+                drift.PortalView = $"portal resource {resource.Name}, {resource.State.ToString().ToLowerInvariant()}";
+        }
     }
 
     private static Task<List<Resource>> LiveResourcesAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>

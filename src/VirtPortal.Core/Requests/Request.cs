@@ -95,8 +95,14 @@ public sealed class Request
 
     public DateTimeOffset? ClosedAt { get; set; }
 
-    /// <summary>Why it was rejected, failed, cancelled or expired.</summary>
+    /// <summary>Why it was rejected, failed, cancelled or expired; for a failure, the plain sentence members read.</summary>
     public string? Reason { get; set; }
+
+    /// <summary>The class of a provisioning failure (None otherwise).</summary>
+    public Provisioning.FailureKind FailureKind { get; set; }
+
+    /// <summary>A provisioning failure in the hypervisor's own words: for admins and helpdesk, never shown to members.</summary>
+    public string? FailureDetail { get; set; }
 
     public long Version { get; set; }
 

@@ -56,9 +56,13 @@ public sealed record RequestSummary(
 
 public sealed record RequestTimelineEntry(DateTimeOffset At, string ActorName, RequestState? From, RequestState To, string Message);
 
+/// <summary>
+/// A request as one viewer may see it. <see cref="FailureDetail"/> (a provisioning failure in the host's
+/// own words) is filled for admins and helpdesk only; everyone else reads the plain sentence in the summary's reason.
+/// </summary>
 public sealed record RequestDetails(
     RequestSummary Request, ResourceDemand Demand, TenantQuota? RequestedQuota, int LeaseDays, string Justification,
-    Guid? ResourceId, IReadOnlyList<RequestTimelineEntry> Timeline, bool CanCancel, bool CanDecide);
+    Guid? ResourceId, IReadOnlyList<RequestTimelineEntry> Timeline, bool CanCancel, bool CanDecide, string? FailureDetail = null);
 
 /// <summary>A pending request in an approver's inbox, with the facts as they would stand after approval.</summary>
 public sealed record InboxItem(RequestSummary Request, Preflight FactsAfterApproval);

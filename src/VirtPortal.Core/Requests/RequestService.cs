@@ -251,7 +251,7 @@ public sealed partial class RequestService(
                     "escalated to admins: no decision within the approval time limit");
                 itemDb.Record(time, Actor.System, "request.escalated", Target(request), request.TenantId);
                 request.Version++;
-                foreach (var admin in await UsersInRoleAsync(itemDb, GlobalRoles.Admin, ct))
+                foreach (var admin in await itemDb.UserIdsInRoleAsync(GlobalRoles.Admin, ct))
                 {
                     effects.Notify(itemDb, time, admin, request.TenantId, NotificationKind.ApprovalNeeded,
                         $"Escalated: {Describe(request)} in {await TenantNameAsync(itemDb, request.TenantId, ct)} waits for a decision.", Link(request));
@@ -290,7 +290,7 @@ public sealed partial class RequestService(
         return new RequestDetails(
             Summarize(request, context.Tenant.Name), request.Demand, request.RequestedQuota, request.LeaseDays, request.Justification, request.ResourceId,
             [.. request.Timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new RequestTimelineEntry(e.At, e.ActorName, e.From, e.To, e.Message))],
-            canCancel, canDecide);
+            canCancel, canDecide, actor.IsAdmin || actor.IsHelpdesk ? request.FailureDetail : null);
     }
 
     /// <summary>Pending requests <paramref name="actor"/> may decide now, with the facts as after approval.</summary>
@@ -509,16 +509,10 @@ public sealed partial class RequestService(
         request.CurrentStage >= 1 && request.CurrentStage <= policy.Stages.Count ? policy.Stages[request.CurrentStage - 1] : null;
 
     private static async Task<bool> IsRoleApproverAsync(PortalDbContext db, Actor actor, CancellationToken ct) =>
-        actor.IsApprover || (await UsersInRoleAsync(db, GlobalRoles.Approver, ct)).Contains(actor.UserId);
-
-    private static async Task<List<string>> UsersInRoleAsync(PortalDbContext db, string role, CancellationToken ct) =>
-        await (from ur in db.UserRoles
-               join r in db.Roles on ur.RoleId equals r.Id
-               where r.Name == role
-               select ur.UserId).ToListAsync(ct);
+        actor.IsApprover || (await db.UserIdsInRoleAsync(GlobalRoles.Approver, ct)).Contains(actor.UserId);
 
     private static async Task<List<string>> StageApproverIdsAsync(PortalDbContext db, ApprovalStage stage, CancellationToken ct) =>
-        stage.ApproverIds.Count > 0 ? stage.ApproverIds : await UsersInRoleAsync(db, GlobalRoles.Approver, ct);
+        stage.ApproverIds.Count > 0 ? stage.ApproverIds : await db.UserIdsInRoleAsync(GlobalRoles.Approver, ct);
 
     private static async Task<IReadOnlyList<string>> StageApproverNamesAsync(PortalDbContext db, TenantPolicy policy, int stage, CancellationToken ct)
     {

@@ -51,6 +51,17 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virConnectGetLibVersion(nint conn, out ulong libVer);
 
+    /// <summary>The host's capabilities XML (host CPU, guest architectures and domain types); caller frees it.</summary>
+    [LibraryImport(Lib)]
+    public static partial nint virConnectGetCapabilities(nint conn);
+
+    /// <summary>
+    /// The CPU that all <paramref name="xmlCpus"/> share; with <see cref="LibvirtConstants.BaselineExpandFeatures"/>
+    /// every feature is listed, including those its model implies. Caller frees the result.
+    /// </summary>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint virConnectBaselineCPU(nint conn, string[] xmlCpus, uint ncpus, uint flags);
+
     /// <summary>Caller frees each domain and the array.</summary>
     [LibraryImport(Lib)]
     public static partial int virConnectListAllDomains(nint conn, out nint domains, uint flags);
@@ -298,6 +309,7 @@ internal static class LibvirtConstants
     public const uint VcpuMaximum = 4;
     public const uint MemMaximum = 4;
     public const uint XmlSecure = 1;
+    public const uint BaselineExpandFeatures = 1;
     public const int EventIdLifecycle = 0;
 }
 

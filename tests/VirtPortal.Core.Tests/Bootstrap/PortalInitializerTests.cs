@@ -16,6 +16,20 @@ public sealed class PortalInitializerTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task A_start_after_a_process_was_killed_while_migrating_removes_its_stale_lock_and_completes()
+    {
+        await using var host = await PortalTestHost.StartAsync();
+        // What a portal SIGKILLed inside MigrateAsync leaves: EF Core's lock row, which only its holder deletes.
+        await using (var db = host.NewDb())
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO \"__EFMigrationsLock\" (\"Id\", \"Timestamp\") VALUES (1, '2026-12-01 00:00:00');", Ct);
+
+        await host.InitializeAsync().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        await using var check = host.NewDb();
+        Assert.Equal(0, await check.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM \"__EFMigrationsLock\"").SingleAsync(Ct));
+    }
+
+    [Fact]
     public async Task First_start_creates_one_admin_who_signs_in_with_the_configured_password()
     {
         await using var host = await PortalTestHost.StartAsync(initialize: false);

@@ -45,13 +45,14 @@ public sealed class HostRulesTests
     }
 
     [Theory]
+    [InlineData("auto", "qemu:///system", true)]
     [InlineData("kvm", "qemu:///system", true)]
     [InlineData("QEMU", "qemu:///system", true)]
     [InlineData("xen", "qemu:///system", false)]
     [InlineData("", "qemu:///system", false)]
     [InlineData("test", "test:///default", true)]
     [InlineData("test", "qemu:///system", false)]
-    public void Libvirt_hosts_run_kvm_or_qemu_domains(string domainType, string uri, bool accepted)
+    public void Libvirt_hosts_run_kvm_or_qemu_domains_or_leave_the_choice_to_their_capabilities(string domainType, string uri, bool accepted)
     {
         Assert.Equal(accepted, HostRules.DomainTypeError(HostDriver.Libvirt, domainType, uri) is null);
     }

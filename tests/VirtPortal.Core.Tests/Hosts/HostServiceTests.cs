@@ -159,7 +159,7 @@ public sealed class HostServiceTests : IAsyncLifetime
         await Provisioning.RunOnceAsync("worker", Ct);
 
         var refused = await host.RequestAsync(blocked);
-        Assert.Equal((RequestState.Failed, "No host has room: demo is maintenance."), (refused.State, refused.Reason));
+        Assert.Equal((RequestState.Failed, "No host has room: demo is maintenance."), (refused.State, refused.FailureDetail));
 
         await Hosts.SetMaintenanceAsync(admin, demo.Id, maintenance: false, Ct);
         var placed = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);

@@ -79,7 +79,8 @@ public sealed class ResizeTests : IAsyncLifetime
 
         var request = await host.RequestAsync(requestId);
         Assert.Equal(RequestState.Failed, request.State);
-        Assert.Contains("maximum vcpus exceed limit", request.Reason, StringComparison.Ordinal);
+        Assert.Equal($"The host refused to resize the VM; an administrator has been told. Request {requestId}.", request.Reason);
+        Assert.Contains("maximum vcpus exceed limit", request.FailureDetail, StringComparison.Ordinal);
         var after = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal((ResourceState.Running, 2, 4096, scenario.Catalog.Small), (after.State, after.VCpus, after.RamMiB, after.SizeId));
         var domain = await (await host.DemoHostAsync()).GetDomainAsync(vm.Id, Ct);

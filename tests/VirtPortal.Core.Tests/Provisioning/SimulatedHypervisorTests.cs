@@ -139,7 +139,7 @@ public sealed class SimulatedHypervisorTests : IDisposable
     [Fact]
     public async Task An_injected_failure_fails_that_call_only_as_often_as_asked()
     {
-        host.Faults.Fail("Create", () => new HypervisorUnreachableException("connection reset"), times: 1);
+        host.Faults.Fail("Define", () => new HypervisorUnreachableException("connection reset"), times: 1);
         var spec = Spec();
 
         var error = await Assert.ThrowsAsync<HypervisorUnreachableException>(() => host.CreateAsync(spec, Ct));

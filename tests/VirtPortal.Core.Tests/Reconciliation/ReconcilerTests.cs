@@ -15,6 +15,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     private PortalTestHost host = default!;
     private Resource vm = default!;
     private SimulatedHypervisor hypervisor = default!;
+    private RequestScenario scenario = default!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -23,7 +24,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         host = await PortalTestHost.StartAsync();
-        var scenario = await RequestTestData.ArrangeAsync(host);
+        scenario = await RequestTestData.ArrangeAsync(host);
         await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
@@ -31,6 +32,27 @@ public sealed class ReconcilerTests : IAsyncLifetime
     }
 
     public async ValueTask DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task A_domain_the_portal_is_still_creating_is_never_called_unknown()
+    {
+        // A slow create: the domain is defined (shut off, as libvirt shows it paused mid-start) while its start hangs.
+        hypervisor.Faults.Hang("Start");
+        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);
+        var creating = host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
+        for (var waited = 0; waited < 100 && (await hypervisor.ListDomainsAsync(Ct)).Count < 2; waited++)
+            await Task.Delay(TimeSpan.FromMilliseconds(20), Ct);
+        Assert.Equal(2, (await hypervisor.ListDomainsAsync(Ct)).Count);
+
+        var pass = await Reconciler.RunAsync(Ct);
+
+        hypervisor.Faults.Release("Start");
+        await creating;
+        Assert.Equal(0, pass.NewDrifts);
+        await using var db = host.NewDb();
+        Assert.False(await db.Drifts.AnyAsync(Ct));
+        Assert.Equal(0, (await Reconciler.RunAsync(Ct)).NewDrifts);
+    }
 
     [Fact]
     public async Task With_nothing_changed_outside_there_is_no_drift()

@@ -321,6 +321,10 @@ namespace VirtPortal.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AccelerationReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<double>("CpuOvercommit")
                         .HasColumnType("REAL");
 
@@ -335,10 +339,16 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("DomainTypeFromCapabilities")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Driver")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool?>("KvmAvailable")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -478,6 +488,11 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("FailureKind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
@@ -603,6 +618,15 @@ namespace VirtPortal.Core.Data.Migrations
 
                     b.Property<bool>("Escalated")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("FailureDetail")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FailureKind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Justification")
                         .IsRequired()

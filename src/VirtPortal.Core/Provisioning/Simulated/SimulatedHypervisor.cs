@@ -42,12 +42,21 @@ public sealed class SimulatedHypervisor : IHypervisor
 
     public string HostName { get; }
 
-    /// <summary>Injected failures and hangs, by operation name ("Create", "Start", "Delete", …).</summary>
+    /// <summary>Injected failures and hangs, by operation name ("Define", "Start", "Delete", …).</summary>
     public SimulatedFaults Faults { get; } = new();
+
+    /// <summary>
+    /// What the host reports about KVM. A simulated host runs no guests, so it has none; tests of the
+    /// portal's KVM detection set these to stand in for a libvirt host.
+    /// </summary>
+    public bool KvmAvailable { get; set; }
+
+    public string AccelerationReason { get; set; } = "a simulated host runs no guests and uses no domain type";
 
     /// <summary>Simulated capacity: 32 CPUs, 128 GiB, 2 TiB.</summary>
     public Task<HostFacts> GetHostFactsAsync(CancellationToken ct) =>
-        Step("HostFacts", TimeSpan.Zero, () => new HostFacts(HostName, 32, 131072, 2048, 2048 - domains.Values.Sum(d => (long)d.DiskGiB), "simulated 1.0"), ct);
+        Step("HostFacts", TimeSpan.Zero, () => new HostFacts(
+            HostName, 32, 131072, 2048, 2048 - domains.Values.Sum(d => (long)d.DiskGiB), "simulated 1.0", KvmAvailable, AccelerationReason), ct);
 
     public Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct) =>
         Step("List", TimeSpan.Zero, () => (IReadOnlyList<DomainInfo>)[.. domains.Values.OrderBy(d => d.Name).Select(Info)], ct);
@@ -55,10 +64,10 @@ public sealed class SimulatedHypervisor : IHypervisor
     public Task<DomainInfo?> GetDomainAsync(Guid id, CancellationToken ct) =>
         Step("Get", TimeSpan.Zero, () => domains.TryGetValue(id, out var d) ? Info(d) : null, ct);
 
-    public async Task<DomainInfo> CreateAsync(DomainSpec spec, CancellationToken ct)
+    public async Task<DomainInfo> DefineAsync(DomainSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var created = await Step("Create", delays.Create, () =>
+        var defined = await Step("Define", delays.Create, () =>
         {
             if (domains.TryGetValue(spec.Id, out var existing))
                 return existing;
@@ -73,9 +82,7 @@ public sealed class SimulatedHypervisor : IHypervisor
             return domain;
         }, ct);
         await SaveAsync(ct);
-        if (created.State != DomainState.Running)
-            await StartAsync(spec.Id, ct);
-        return Info(domains[spec.Id]);
+        return Info(defined);
     }
 
     public Task StartAsync(Guid id, CancellationToken ct) => Transition("Start", id, delays.Boot, d => d.State switch
