@@ -40,7 +40,7 @@ internal static class Report
         var domainType = options.DomainType == "auto" ? "chosen by the portal" : $"`Hosts__LocalDomainType={options.DomainType}` set";
         text.AppendLine(CultureInfo.InvariantCulture, $"### {Title(options)}: {results.Count} run(s), {date}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Commit {machine.Commit}, .NET SDK {machine.Sdk}; {machine.Cpus}, {machine.Memory}, {machine.Os}; libvirt {machine.Libvirt}; {machine.Kvm}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Commit {machine.Commit}, .NET SDK {machine.Sdk}; {machine.Cpus}, {machine.Memory}, {machine.Os}; {machine.Libvirt}; {machine.Kvm}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"First-run host (hosts table): {hosts} ({domainType}). Load average at each run's start: {string.Join("; ", results.Select(r => r.Load))}.");
         text.AppendLine();
         text.Append("| step | median | min–max |");
