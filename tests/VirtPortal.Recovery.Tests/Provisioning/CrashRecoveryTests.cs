@@ -81,9 +81,10 @@ public sealed class CrashRecoveryTests(LocalLibvirtFixture libvirt)
     }
 
     /// <summary>
-    /// Rounds of: submit three VMs, SIGKILL the portal after a random delay, start it again and SIGKILL it
-    /// once more at a random moment of its start-up or recovery, then let a third process recover. The
-    /// seed is logged; set VIRTPORTAL_RECOVERY_SEED to replay it.
+    /// Rounds of: submit VMs, SIGKILL the portal after a random delay, start it again and SIGKILL it once
+    /// more at a random moment of its start-up or recovery, then let a third process recover. Round 1
+    /// first replays the reported case (five VMs, SIGKILL 1 s after the last submit). The seed is logged;
+    /// set VIRTPORTAL_RECOVERY_SEED to replay it.
     /// </summary>
     [Fact]
     public async Task Random_kills_after_submitting_and_while_recovering_end_with_every_vm_running_once()
@@ -99,9 +100,9 @@ public sealed class CrashRecoveryTests(LocalLibvirtFixture libvirt)
             await using var scenario = await NewScenarioAsync($"random-{round}");
             scenario.Log.Say($"seed {seed}, round {round}");
             await scenario.StartAsync(null, Ct);
-            await scenario.SubmitAsync(3, Ct);
+            await scenario.SubmitAsync(round == 1 ? 5 : 3, Ct);
 
-            var afterSubmit = TimeSpan.FromMilliseconds(random.Next(0, 3000));
+            var afterSubmit = TimeSpan.FromMilliseconds(round == 1 ? 1000 : random.Next(0, 3000));
             await Task.Delay(afterSubmit, Ct);
             await scenario.KillAsync($"{afterSubmit.TotalMilliseconds:0} ms after the last submit", Ct);
 
