@@ -52,6 +52,12 @@ public sealed partial class PortalProcess : IAsyncDisposable
     /// <summary>Where it listens, known once it logged "Now listening on:".</summary>
     public Uri? BaseAddress => listening.Task.IsCompletedSuccessfully ? listening.Task.Result : null;
 
+    /// <summary>
+    /// Completes when it logs "Now listening on:". Its provisioning worker has started by then: the web
+    /// host starts hosted services before the server.
+    /// </summary>
+    public Task<Uri> Listening => listening.Task;
+
     /// <summary>Starts the portal with <paramref name="settings"/> (configuration keys, ':' separated) and returns at once.</summary>
     public static PortalProcess Launch(int generation, IReadOnlyDictionary<string, string> settings, HarnessLog log)
     {
@@ -172,8 +178,9 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     private static string Describe(IReadOnlyDictionary<string, string> settings)
     {
-        var faults = settings.Where(s => s.Key.StartsWith("FaultInjection:", StringComparison.Ordinal) && s.Value.Length > 0).ToList();
-        return faults.Count == 0 ? "" : ", " + string.Join(", ", faults.Select(s => $"{s.Key}={s.Value}"));
+        if (settings.GetValueOrDefault("FaultInjection:KillAt") is not { Length: > 0 } step)
+            return "";
+        return $", FaultInjection:KillAt={step}, KillOnHit={settings.GetValueOrDefault("FaultInjection:KillOnHit", "1")}";
     }
 
     /// <summary>The folder holding VirtPortal.sln, found by walking up from this assembly.</summary>
