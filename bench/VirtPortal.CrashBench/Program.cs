@@ -5,7 +5,7 @@ using VirtPortal.Recovery.Harness;
 // Random kill/recover rounds against the real portal process on qemu:///system, with the crash harness
 // of tests/VirtPortal.Recovery.Tests. Each round: a fresh portal, VMS tiny VMs submitted, SIGKILL at a
 // random moment after the last submit, a restart that is SIGKILLed again at a random moment of its
-// start-up or recovery in half of the rounds, then a restart left to recover, judged by virsh.
+// recovery (after it listens) in half of the rounds, then a restart left to recover, judged by virsh.
 // Usage: dotnet run -c Release --project bench/VirtPortal.CrashBench [-- kills [vms [seed]]]
 // Needs root (or libvirt access), a running libvirtd and the guest from scripts/build-test-guest.sh.
 var kills = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
@@ -28,13 +28,14 @@ while (rounds.Sum(r => r.Kills) < kills)
     {
         await scenario.StartAsync(null, ct);
         await scenario.SubmitAsync(vms, ct);
-        await Task.Delay(random.Next(0, 3000), ct);
+        await Task.Delay(random.Next(0, 2000), ct);
         await scenario.KillAsync("at random after the last submit", ct);
         if (random.Next(2) == 0 && rounds.Sum(r => r.Kills) + 1 < kills)
         {
-            scenario.Launch(null);
-            await Task.Delay(random.Next(300, 4000), ct);
-            await scenario.KillAsync("at random while starting or recovering", ct);
+            var restarted = scenario.Launch(null);
+            await restarted.Listening.WaitAsync(CrashScenario.ReadyBound, ct);
+            await Task.Delay(random.Next(0, 2000), ct);
+            await scenario.KillAsync("at random while recovering", ct);
         }
 
         await scenario.StartAsync(null, ct);
