@@ -15,7 +15,7 @@ public sealed class LocalLibvirtCollection : ICollectionFixture<LocalLibvirtFixt
 }
 
 /// <summary>
-/// The local libvirt (qemu:///system) and the tiny guest's boot images from scripts/build-test-guest.sh.
+/// The local libvirt (qemu:///system) and the tiny guest's boot images (scripts/prepare-host.sh makes both).
 /// Starts virtlogd and libvirtd when they are not running (no systemd here). When libvirt cannot be used
 /// the tests fail: a skipped crash test would hide a broken host.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class LocalLibvirtFixture : IAsyncLifetime
         foreach (var file in new[] { "vp-tiny.vmlinuz", "vp-tiny.initrd" })
         {
             if (!File.Exists(Path.Combine(ImageDirectory, file)))
-                throw new InvalidOperationException($"{ImageDirectory}/{file} is missing: run scripts/build-test-guest.sh as root.");
+                throw new InvalidOperationException($"{ImageDirectory}/{file} is missing: run scripts/prepare-host.sh as root.");
         }
 
         await StartIfAbsentAsync("virtlogd", "/run/virtlogd.pid");
@@ -47,12 +47,20 @@ public sealed class LocalLibvirtFixture : IAsyncLifetime
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Closes every descriptor but stdin, stdout and stderr, then runs the daemon: a daemon keeps what it
+    /// inherits for as long as it runs, and one started under <c>flock LOCKFILE dotnet test</c> would hold
+    /// that lock, hanging every later run that waits for it (as SystemLibvirtFixture found).
+    /// </summary>
+    private const string WithoutInheritedDescriptors =
+        """for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$0" "$@" """;
+
     private static async Task StartIfAbsentAsync(string daemon, string pidFile)
     {
         if (IsRunning(pidFile))
             return;
-        using var process = Process.Start(new ProcessStartInfo(daemon, "-d") { RedirectStandardError = true })
-            ?? throw new InvalidOperationException($"{daemon} did not start");
+        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, ArgumentList = { "-c", WithoutInheritedDescriptors, daemon, "-d" } };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{daemon} did not start");
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)

@@ -68,7 +68,9 @@ public sealed partial class PortalProcess : IAsyncDisposable
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: build the solution in {BuildConfiguration()} first.");
 
-        var start = new ProcessStartInfo("dotnet")
+        // Through bash, which closes every inherited descriptor but stdio and then becomes dotnet (same
+        // pid): a portal left behind by a dead test run must not hold the flock its runner was started under.
+        var start = new ProcessStartInfo("bash")
         {
             WorkingDirectory = web,
             RedirectStandardOutput = true,
@@ -76,7 +78,8 @@ public sealed partial class PortalProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
+        foreach (var argument in new[] { "-c", """for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$0" "$@" """, "dotnet", dll })
+            start.ArgumentList.Add(argument);
         // The test runner's own listen settings must not leak into the portal.
         foreach (var inherited in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
             start.Environment.Remove(inherited);
