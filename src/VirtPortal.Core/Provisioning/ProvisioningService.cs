@@ -471,8 +471,7 @@ public sealed partial class ProvisioningService(
 
     private async Task FailAsync(Guid operationId, string workerId, ProvisioningFailure failure, CancellationToken ct)
     {
-        var actual = await SettleFailedResizeAsync(operationId, ct);
-        var cleanup = await RemoveFailedCreateAsync(operationId, ct);
+        var (actual, cleanup) = await SettleOnHostAsync(operationId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var operation = await db.Operations.FirstAsync(o => o.Id == operationId, ct);
@@ -529,65 +528,47 @@ public sealed partial class ProvisioningService(
         LogFailed(operation.Kind, resource.Name, failure.Kind, failure.Detail);
     }
 
-    /// <summary>
-    /// A create that failed leaves no domain behind: what an attempt defined is removed again (best
-    /// effort: a host that does not answer keeps it, and the reconciler reports it). Returns a note for the audit.
-    /// </summary>
-    private async Task<string> RemoveFailedCreateAsync(Guid operationId, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var operation = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == operationId, ct);
-        if (operation.Kind != OperationKind.Create)
-            return "";
-        var resource = await db.Resources.AsNoTracking().FirstAsync(r => r.Id == operation.ResourceId, ct);
-        var host = resource.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, ct) : null;
-        if (host is null)
-            return "";
-        try
-        {
-            var hypervisor = registry.For(host);
-            if (await hypervisor.GetDomainAsync(resource.Id, ct) is null)
-                return "";
-            await hypervisor.DeleteAsync(resource.Id, ct);
-            return "; the domain it had defined was removed";
-        }
-        catch (HypervisorException e)
-        {
-            return $"; its domain could not be removed ({e.Message})";
-        }
-    }
-
     private static string Truncate(string value, int length) => value.Length > length ? value[..(length - 1)] + "…" : value;
 
     /// <summary>
-    /// A failed resize leaves the guest as it was: started again if the resize had shut it down. Returns
-    /// the guest's size as its host reports it (null when not a resize or the host cannot say).
+    /// Leaves the host as a failed operation should: a failed create leaves no domain behind (what an
+    /// attempt defined is removed again), a failed resize leaves the guest as it was (started again if the
+    /// resize had shut it down). Best effort: a host that does not answer keeps what it has, and the
+    /// reconciler reports it. Returns a resize's guest as its host reports it, and a note for the audit.
     /// </summary>
-    private async Task<DomainInfo?> SettleFailedResizeAsync(Guid operationId, CancellationToken ct)
+    private async Task<(DomainInfo? Actual, string Note)> SettleOnHostAsync(Guid operationId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var operation = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == operationId, ct);
-        if (operation.Kind != OperationKind.Resize)
-            return null;
+        if (operation.Kind is not (OperationKind.Create or OperationKind.Resize))
+            return (null, "");
         var resource = await db.Resources.AsNoTracking().FirstAsync(r => r.Id == operation.ResourceId, ct);
         var host = resource.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, ct) : null;
         if (host is null)
-            return null;
+            return (null, "");
         try
         {
             var hypervisor = registry.For(host);
             var domain = await hypervisor.GetDomainAsync(resource.Id, ct);
+            if (operation.Kind == OperationKind.Create)
+            {
+                if (domain is null)
+                    return (null, "");
+                await hypervisor.DeleteAsync(resource.Id, ct);
+                return (null, "; the domain it had defined was removed");
+            }
+
             if (domain?.State == DomainState.Shutoff && resource.State == ResourceState.Running)
             {
                 await hypervisor.StartAsync(resource.Id, ct);
                 domain = await hypervisor.GetDomainAsync(resource.Id, ct);
             }
 
-            return domain;
+            return (domain, "");
         }
-        catch (HypervisorException)
+        catch (HypervisorException e)
         {
-            return null; // Unreachable: the reconciler reports the difference once the host answers.
+            return (null, operation.Kind == OperationKind.Create ? $"; its domain could not be removed ({e.Message})" : "");
         }
     }
 

@@ -21,6 +21,9 @@ public sealed partial class ProvisioningWorker(
     /// <summary>A ceiling for one process whatever the number of hosts; the per-host limit is the one that bites.</summary>
     private const int MaxInFlight = 64;
 
+    /// <summary>How often, after start-up, the worker looks for leases of dead processes of its machine.</summary>
+    private static readonly TimeSpan ReclaimInterval = TimeSpan.FromSeconds(30);
+
     private TaskCompletionSource wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly WorkerIdentity identity = WorkerIdentity.ForThisProcess();
@@ -35,6 +38,7 @@ public sealed partial class ProvisioningWorker(
         });
         var workerId = identity.ToString();
         var running = new List<Task>();
+        var nextReclaim = DateTimeOffset.MinValue;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -44,7 +48,13 @@ public sealed partial class ProvisioningWorker(
                 Volatile.Write(ref wake, signal);
                 try
                 {
-                    await provisioning.ReclaimFromDeadProcessesAsync(identity, stoppingToken);
+                    // At start-up, then now and then for other processes of this machine that die meanwhile.
+                    if (time.GetUtcNow() >= nextReclaim)
+                    {
+                        await provisioning.ReclaimFromDeadProcessesAsync(identity, stoppingToken);
+                        nextReclaim = time.GetUtcNow() + ReclaimInterval;
+                    }
+
                     while (running.Count < MaxInFlight && await provisioning.ClaimNextAsync(workerId, stoppingToken) is { } claimed)
                         running.Add(RunAsync(claimed, workerId, stoppingToken));
                 }

@@ -64,6 +64,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 continue;
             }
 
+            // Read after this host's listing, never before: a create claimed meanwhile must count as in flight.
             var found = Compare(host, domains, await LiveResourcesAsync(db, host.Id, ct), await BusyResourcesAsync(db, ct));
             await DescribeFormerResourcesAsync(db, found, ct);
             var open = await db.Drifts.Where(d => d.HostId == host.Id && d.ResolvedAt == null).ToListAsync(ct);
