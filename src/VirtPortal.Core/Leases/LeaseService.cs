@@ -103,20 +103,20 @@ public sealed partial class LeaseService(
             case Step.Warn:
                 resource.LeaseWarningSentAt = now;
                 text = $"The lease of {kind} {resource.Name} ends {resource.LeaseEndsAt:yyyy-MM-dd HH:mm} UTC. Extend it to keep it.";
-                db.Record(time, Actor.System, "resource.lease-warning", $"{kind} {resource.Name}", resource.TenantId, text);
+                db.Record(time, Actor.System, AuditActions.ResourceLeaseWarning, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
             case Step.Expire:
                 resource.State = ResourceState.Expired;
                 resource.ExpiredAt = now;
                 db.Operations.Add(Operation.Queue(resource, OperationKind.Shutdown, Actor.System.UserId, now));
                 text = $"The lease of {kind} {resource.Name} ended: it is being stopped and will be deleted after {options.Value.GraceDays} days unless its lease is extended.";
-                db.Record(time, Actor.System, "resource.expired", $"{kind} {resource.Name}", resource.TenantId, text);
+                db.Record(time, Actor.System, AuditActions.ResourceExpired, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
             default:
                 resource.State = ResourceState.Deleting;
                 db.Operations.Add(Operation.Queue(resource, OperationKind.Delete, Actor.System.UserId, now));
                 text = $"{kind} {resource.Name} is being deleted: its lease ended {options.Value.GraceDays} days ago.";
-                db.Record(time, Actor.System, "resource.lease-deleted", $"{kind} {resource.Name}", resource.TenantId, text);
+                db.Record(time, Actor.System, AuditActions.ResourceLeaseDeleted, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
         }
 

@@ -63,7 +63,7 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
         existing.Stages = [.. policy.Stages.Select(s => new ApprovalStage { Mode = s.Mode, ApproverIds = [.. s.ApproverIds.Distinct()] })];
         existing.ApprovalTimeLimit = policy.ApprovalTimeLimit;
         existing.OnTimeout = policy.OnTimeout;
-        db.Record(time, actor, "tenant.policy-changed", $"tenant {tenant.Name}", tenantId,
+        db.Record(time, actor, AuditActions.PolicyChanged, $"tenant {tenant.Name}", tenantId,
             $"auto-approve {(policy.AutoApprove ? $"up to {policy.AutoMaxVCpus} vCPU, {policy.AutoMaxRamMiB} MiB, {policy.AutoMaxDiskGiB} GiB, {policy.AutoMaxLeaseDays} days" : "off")}; {policy.Stages.Count} stage(s); max lease {policy.MaxLeaseDays} days");
         await db.SaveChangesAsync(ct);
     }

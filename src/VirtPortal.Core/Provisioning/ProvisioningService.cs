@@ -130,7 +130,7 @@ public sealed partial class ProvisioningService(
                 {
                     resource.HostId = decision.Host.Id;
                     resource.PlacementReason = decision.Reason;
-                    db.Record(time, Worker, "resource.placed", $"{resource.Kind} {resource.Name}", resource.TenantId, decision.Reason);
+                    db.Record(time, Worker, AuditActions.ResourcePlaced, $"{resource.Kind} {resource.Name}", resource.TenantId, decision.Reason);
                 }
             }
 
@@ -153,7 +153,7 @@ public sealed partial class ProvisioningService(
         operation.LeaseOwner = workerId;
         operation.LeaseExpiresAt = now + options.Value.LeaseDuration;
         operation.Attempts++;
-        db.Record(time, Worker, takenOver ? "operation.taken-over" : "operation.started", Target(operation), operation.TenantId,
+        db.Record(time, Worker, takenOver ? AuditActions.OperationTakenOver : AuditActions.OperationStarted, Target(operation), operation.TenantId,
             $"{operation.Kind}, attempt {operation.Attempts}{(takenOver ? $", from {previous} whose lease had expired or whose process had ended" : "")}");
 
         if (operation.RequestId is { } requestId && operation.Kind is OperationKind.Create or OperationKind.Resize)
@@ -168,7 +168,7 @@ public sealed partial class ProvisioningService(
                     RequestId = request.Id, At = now, ActorId = Worker.UserId, ActorName = Worker.Name,
                     From = RequestState.Approved, To = RequestState.Provisioning, Message = $"{operation.Kind} started",
                 });
-                db.Record(time, Worker, "request.provisioning", $"request {request.Id}", request.TenantId);
+                db.Record(time, Worker, AuditActions.RequestMovedTo(RequestState.Provisioning), $"request {request.Id}", request.TenantId);
             }
         }
     }
@@ -193,7 +193,7 @@ public sealed partial class ProvisioningService(
                 continue;
             // Expired now: the next claim takes it over, by the ordinary path and its audit entry.
             operation.LeaseExpiresAt = now - TimeSpan.FromTicks(1);
-            db.Record(time, Worker, "operation.reclaimed", Target(operation), operation.TenantId,
+            db.Record(time, Worker, AuditActions.OperationReclaimed, Target(operation), operation.TenantId,
                 $"{operation.Kind}: its worker's process ({owner.ProcessId} on {owner.Machine}) is gone; taken back without waiting for the lease");
             reclaimed++;
         }
@@ -420,7 +420,7 @@ public sealed partial class ProvisioningService(
         // An expired resource stays Expired while it is stopped; only a lease extension brings it back.
         resource.State = resource.State == ResourceState.Expired && after == ResourceState.Shutoff ? ResourceState.Expired : after;
         resource.Version++;
-        db.Record(time, Worker, "operation.succeeded", Target(operation), operation.TenantId,
+        db.Record(time, Worker, AuditActions.OperationSucceeded, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name}{(host is null ? "" : " on " + host.Name)}: now {resource.State}");
         var notifications = new List<Notification>();
         if (operation.RequestId is { } requestId && operation.Kind is OperationKind.Create or OperationKind.Resize)
@@ -458,7 +458,7 @@ public sealed partial class ProvisioningService(
                 operation.LeaseOwner = null;
                 operation.LeaseExpiresAt = null;
                 operation.LastError = error.Message;
-                db.Record(time, Worker, "operation.retry", Target(operation), operation.TenantId,
+                db.Record(time, Worker, AuditActions.OperationRetry, Target(operation), operation.TenantId,
                     $"{operation.Kind} attempt {operation.Attempts} failed ({error.Message}); retrying in {backoff.TotalSeconds:0} s");
                 await db.SaveChangesAsync(ct);
                 LogRetry(operation.Kind, operation.Attempts, error.Message);
@@ -496,7 +496,7 @@ public sealed partial class ProvisioningService(
             resource.State = ResourceState.Failed;
         resource.Version++;
         // The audit log keeps the host's own words; members read the plain sentence.
-        db.Record(time, Worker, "operation.failed", Target(operation), operation.TenantId,
+        db.Record(time, Worker, AuditActions.OperationFailed, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name} failed ({failure.Kind}): {failure.Detail}{cleanup}");
         var notifications = new List<Notification>();
         var sentence = failure.PlainSentence(operation.Kind, operation.RequestId);
@@ -583,7 +583,7 @@ public sealed partial class ProvisioningService(
         {
             RequestId = request.Id, At = time.GetUtcNow(), ActorId = Worker.UserId, ActorName = Worker.Name, From = from, To = to, Message = message,
         });
-        db.Record(time, Worker, "request." + to.ToString().ToLowerInvariant(), $"request {request.Id}", request.TenantId, message);
+        db.Record(time, Worker, AuditActions.RequestMovedTo(to), $"request {request.Id}", request.TenantId, message);
     }
 
     private Notification Notify(PortalDbContext db, string userId, Guid tenantId, NotificationKind kind, string text, string link) =>

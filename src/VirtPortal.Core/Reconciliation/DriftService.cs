@@ -114,7 +114,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
         drift.ResolvedAt = time.GetUtcNow();
         drift.Resolution = $"{resolution} by {actor.Name}";
         resource.Version++;
-        db.Record(time, actor, "drift.resolved", $"domain {drift.DomainName}", resource.TenantId, $"{drift.Kind}: {resolution}");
+        db.Record(time, actor, AuditActions.DriftResolved, $"domain {drift.DomainName}", resource.TenantId, $"{drift.Kind}: {resolution}");
         await db.SaveChangesAsync(ct);
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));
         live.Publish(new DriftChanged(drift.HostId));

@@ -55,7 +55,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
             {
                 // Unreachable, or refusing us (no adapter here, access denied): nothing can be placed there.
                 if (host.State != HostState.Unreachable)
-                    db.Record(time, Self, "host.unreachable", $"host {host.Name}", null, e.Message);
+                    db.Record(time, Self, AuditActions.HostUnreachable, $"host {host.Name}", null, e.Message);
                 if (before != HostState.Unreachable)
                     changedHosts.Add(host.Id);
                 host.State = HostState.Unreachable;
@@ -71,7 +71,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
             foreach (var drift in found.Where(f => !open.Any(o => o.DomainId == f.DomainId && o.Kind == f.Kind)))
             {
                 db.Add(drift);
-                db.Record(time, Self, "drift.detected", $"domain {drift.DomainName}", null,
+                db.Record(time, Self, AuditActions.DriftDetected, $"domain {drift.DomainName}", null,
                     $"{drift.Kind} on {host.Name}: portal says {drift.PortalView}, hypervisor says {drift.HypervisorView}");
                 added++;
                 driftHosts.Add(host.Id);

@@ -77,7 +77,7 @@ public sealed partial class RequestService(
         };
         db.Requests.Add(request);
         AddEvent(db, request, actor, null, RequestState.Submitted, $"{Describe(request)} submitted");
-        db.Record(time, actor, "request.submitted", Target(request), request.TenantId, Describe(request));
+        db.Record(time, actor, AuditActions.RequestSubmitted, Target(request), request.TenantId, Describe(request));
 
         if (preflight.Verdict.AutoApproves)
         {
@@ -136,12 +136,12 @@ public sealed partial class RequestService(
             var names = await NamesAsync(db, waitingFor, ct);
             AddEvent(db, request, actor, RequestState.PendingApproval, RequestState.PendingApproval,
                 $"approved by {actor.Name} at stage {request.CurrentStage}; still needs {string.Join(", ", names)}");
-            db.Record(time, actor, "request.stage-approved", Target(request), request.TenantId, $"stage {request.CurrentStage}");
+            db.Record(time, actor, AuditActions.RequestStageApproved, Target(request), request.TenantId, $"stage {request.CurrentStage}");
             request.Version++;
         }
         else if (request.CurrentStage < request.StageCount)
         {
-            db.Record(time, actor, "request.stage-approved", Target(request), request.TenantId, $"stage {request.CurrentStage}");
+            db.Record(time, actor, AuditActions.RequestStageApproved, Target(request), request.TenantId, $"stage {request.CurrentStage}");
             await EnterStageAsync(db, context, request, request.CurrentStage + 1, actor,
                 $"stage {request.CurrentStage} approved by {actor.Name}", effects, ct);
         }
@@ -249,7 +249,7 @@ public sealed partial class RequestService(
                 request.ApprovalDeadline = null;
                 AddEvent(itemDb, request, Actor.System, RequestState.PendingApproval, RequestState.PendingApproval,
                     "escalated to admins: no decision within the approval time limit");
-                itemDb.Record(time, Actor.System, "request.escalated", Target(request), request.TenantId);
+                itemDb.Record(time, Actor.System, AuditActions.RequestEscalated, Target(request), request.TenantId);
                 request.Version++;
                 foreach (var admin in await itemDb.UserIdsInRoleAsync(GlobalRoles.Admin, ct))
                 {
@@ -338,7 +338,7 @@ public sealed partial class RequestService(
         }
 
         AddEvent(db, request, actor, from, to, message);
-        db.Record(time, actor, "request." + to.ToString().ToLowerInvariant(), Target(request), request.TenantId, message);
+        db.Record(time, actor, AuditActions.RequestMovedTo(to), Target(request), request.TenantId, message);
     }
 
     private async Task EnterStageAsync(PortalDbContext db, TenantContext context, Request request, int stage, Actor actor, string why, Effects effects, CancellationToken ct)
@@ -353,7 +353,7 @@ public sealed partial class RequestService(
         request.Version++;
         var message = $"{why}; stage {stage} of {request.StageCount}: {StageDescription(context.Policy.Stages[stage - 1], approvers)}";
         AddEvent(db, request, actor, from, RequestState.PendingApproval, message);
-        db.Record(time, actor, "request.pendingapproval", Target(request), request.TenantId, message);
+        db.Record(time, actor, AuditActions.RequestMovedTo(RequestState.PendingApproval), Target(request), request.TenantId, message);
         foreach (var approver in await StageApproverIdsAsync(db, context.Policy.Stages[stage - 1], ct))
         {
             if (approver == request.RequesterId)

@@ -49,7 +49,7 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
         if (action == OperationKind.Delete)
             resource.State = ResourceState.Deleting;
         resource.Version++;
-        db.Record(time, actor, "resource." + action.ToString().ToLowerInvariant(), $"{resource.Kind} {resource.Name}", resource.TenantId, $"operation {operation.Id}");
+        db.Record(time, actor, AuditActions.ResourceAction(action), $"{resource.Kind} {resource.Name}", resource.TenantId, $"operation {operation.Id}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));

@@ -1,0 +1,79 @@
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Requests;
+
+namespace VirtPortal.Core.Audit;
+
+/// <summary>
+/// Every audit action name the portal writes, one constant each, so that filters, tests and the
+/// REST API agree. Names made from a state or an action come from the functions at the end.
+/// </summary>
+public static class AuditActions
+{
+    public const string AdminBootstrapped = "admin.bootstrapped";
+    public const string AccessDenied = "access.denied";
+    public const string DemoSeeded = "demo.seeded";
+
+    // Tenants and their members.
+    public const string TenantCreated = "tenant.created";
+    public const string TenantRenamed = "tenant.renamed";
+    public const string TenantArchived = "tenant.archived";
+    public const string TenantRestored = "tenant.restored";
+    public const string QuotaChanged = "tenant.quota-changed";
+    public const string PolicyChanged = "tenant.policy-changed";
+    public const string MemberAdded = "tenant.member-added";
+    public const string MemberRemoved = "tenant.member-removed";
+    public const string MemberRoleChanged = "tenant.member-role-changed";
+
+    // Users.
+    public const string UserCreated = "user.created";
+    public const string UserInviteIssued = "user.invite-issued";
+    public const string UserPasswordSet = "user.password-set";
+    public const string UserRolesChanged = "user.roles-changed";
+    public const string UserLocked = "user.locked";
+    public const string UserUnlocked = "user.unlocked";
+
+    // The catalog.
+    public const string CatalogTemplateSaved = "catalog.template-saved";
+    public const string CatalogSizeSaved = "catalog.size-saved";
+    public const string CatalogOfferingSaved = "catalog.offering-saved";
+    public const string CatalogItemEnabled = "catalog.item-enabled";
+    public const string CatalogItemDisabled = "catalog.item-disabled";
+
+    // Hosts.
+    public const string HostRegistered = "host.registered";
+    public const string HostUpdated = "host.updated";
+    public const string HostTested = "host.tested";
+    public const string HostMaintenanceStarted = "host.maintenance-started";
+    public const string HostMaintenanceEnded = "host.maintenance-ended";
+    public const string HostRemoved = "host.removed";
+    public const string HostUnreachable = "host.unreachable";
+
+    // Drift between the portal and its hosts.
+    public const string DriftDetected = "drift.detected";
+    public const string DriftResolved = "drift.resolved";
+
+    // Requests (their state moves are named by RequestMovedTo).
+    public const string RequestSubmitted = "request.submitted";
+    public const string RequestStageApproved = "request.stage-approved";
+    public const string RequestEscalated = "request.escalated";
+
+    // Resources (the actions members ask for are named by ResourceAction).
+    public const string ResourcePlaced = "resource.placed";
+    public const string ResourceLeaseWarning = "resource.lease-warning";
+    public const string ResourceExpired = "resource.expired";
+    public const string ResourceLeaseDeleted = "resource.lease-deleted";
+
+    // The provisioning worker's operations.
+    public const string OperationStarted = "operation.started";
+    public const string OperationTakenOver = "operation.taken-over";
+    public const string OperationReclaimed = "operation.reclaimed";
+    public const string OperationRetry = "operation.retry";
+    public const string OperationSucceeded = "operation.succeeded";
+    public const string OperationFailed = "operation.failed";
+
+    /// <summary>A request entering <paramref name="state"/>: "request.approved", "request.pendingapproval" …</summary>
+    public static string RequestMovedTo(RequestState state) => "request." + state.ToString().ToLowerInvariant();
+
+    /// <summary>A member asking for <paramref name="action"/> on a resource: "resource.start", "resource.delete" …</summary>
+    public static string ResourceAction(OperationKind action) => "resource." + action.ToString().ToLowerInvariant();
+}
