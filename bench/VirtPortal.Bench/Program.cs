@@ -60,7 +60,7 @@ var catalog = services.GetRequiredService<CatalogService>();
 var sizeId = await catalog.CreateSizeAsync(admin, new SizeInput("bench", 1, 256, 1, 0m), ct);
 var templateId = await catalog.CreateTemplateAsync(admin, new TemplateInput("Bench guest", null, "busybox", image, 1, 0m, []), ct);
 
-var requests = services.GetRequiredService<RequestService>();
+var requests = services.GetRequiredService<RequestDrafts>();
 var results = new List<Run>();
 for (var i = 1; i <= runs; i++)
 {
@@ -117,7 +117,7 @@ namespace VirtPortal.Bench
             var live = services.GetRequiredService<LiveUpdates>();
             var clock = Stopwatch.StartNew();
             var approvedAt = DateTimeOffset.UtcNow;
-            await services.GetRequiredService<RequestService>().ApproveAsync(approver, requestId, ct);
+            await services.GetRequiredService<RequestDecisions>().ApproveAsync(approver, requestId, ct);
             var approve = clock.Elapsed.TotalMilliseconds;
 
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);

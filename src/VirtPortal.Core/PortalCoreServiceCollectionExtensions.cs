@@ -34,11 +34,14 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddSingleton<Access.PortalAccess>();
         services.AddSingleton<TenantService>();
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<UserPreferences>();
         services.AddSingleton<Live.LiveUpdates>();
-        services.AddSingleton<Requests.RequestService>();
+        services.AddSingleton<Requests.RequestDecisions>();
+        services.AddSingleton<Requests.RequestDrafts>();
+        services.AddSingleton<Requests.RequestQueries>();
         services.AddSingleton<Requests.RequestFormOptionsQuery>();
         services.AddSingleton<Policies.PolicyService>();
         services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section))

@@ -1,4 +1,3 @@
-using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Users;
 
@@ -29,20 +28,5 @@ public static class AuditLog
         };
         db.AuditEntries.Add(entry);
         return entry;
-    }
-
-    /// <summary>
-    /// Lets admins through; anyone else is refused with <see cref="PortalAccessDeniedException"/> after
-    /// the refusal is audited (saved at once: nothing else of the attempt is).
-    /// </summary>
-    public static async Task RequireAdminAsync(this PortalDbContext db, TimeProvider time, Actor actor, string area, string what, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(actor);
-        if (actor.IsAdmin)
-            return;
-        db.Record(time, actor, AuditActions.AccessDenied, area, null, what);
-        await db.SaveChangesAsync(ct);
-        throw new PortalAccessDeniedException();
     }
 }

@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
-using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Audit;
@@ -23,72 +22,52 @@ public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, int Total);
 public sealed record AuditTenant(Guid Id, string Name);
 
 /// <summary>
-/// Reads the audit log. Admins and helpdesk read all of it; owners of active tenants read the entries
-/// of those tenants; everyone else is refused and the refusal is audited. The limit is applied in the
-/// query itself, so no page or endpoint can forget it.
+/// Reads the audit log, within the actor's <see cref="AuditScope"/>: admins and helpdesk read all of it,
+/// owners of active tenants the entries of those tenants; everyone else is refused and the refusal is
+/// audited. The scope is applied in the query itself, so no page or endpoint can forget it.
 /// </summary>
-public sealed partial class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<AuditQueries> logger)
+public sealed class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
 {
     public const int MaxTake = 200;
 
     private const string LikeEscape = "\\";
 
-    /// <summary>Whether the actor reads every entry, whatever tenants they own.</summary>
-    public static bool SeesAll(Actor actor)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        return actor.IsAdmin || actor.IsHelpdesk;
-    }
-
     /// <summary>Whether the actor may open the audit log at all (for the nav menu; nothing is audited).</summary>
-    public async Task<bool> CanSearchAsync(Actor actor, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (SeesAll(actor))
-            return true;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return (await OwnedTenantIdsAsync(db, actor, ct)).Count > 0;
-    }
+    [Requires(Permission.SignedIn)]
+    public Task<bool> CanSearchAsync(Actor actor, CancellationToken ct = default) =>
+        access.AllowsAsync(actor, Permission.AuditOpen, AccessTarget.Portal, ct);
 
     /// <summary>The tenants the actor may filter by, by name; refuses (and audits) an actor who may not search.</summary>
+    [Requires(Permission.AuditOpen)]
     public async Task<IReadOnlyList<AuditTenant>> ListTenantsAsync(Actor actor, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(actor);
+        var scope = await OpenAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Tenants.AsNoTracking();
-        if (!SeesAll(actor))
-        {
-            var owned = await OwnedTenantIdsAsync(db, actor, ct);
-            if (owned.Count == 0)
-                await DenyAsync(db, actor, null, "view audit log", ct);
-            query = query.Where(t => owned.Contains(t.Id));
-        }
-
+        if (!scope.All)
+            query = query.Where(t => scope.TenantIds.Contains(t.Id));
         return await query.OrderBy(t => t.Name).Select(t => new AuditTenant(t.Id, t.Name)).ToListAsync(ct);
     }
 
+    /// <summary>
+    /// One page of the entries the actor reads. Asking for a tenant outside one's scope is refused outright
+    /// rather than answered with an empty page, so that it shows up in that tenant's log as the probe it is.
+    /// </summary>
+    [Requires(Permission.AuditRead, AccessTargetKind.Tenant)]
     public async Task<AuditPage> SearchAsync(Actor actor, AuditFilter filter, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(filter);
+        var scope = filter.TenantId is { } asked
+            ? await ReadTenantAsync(actor, asked, ct)
+            : await OpenAsync(actor, ct);
         if (filter.Take is < 1 or > MaxTake)
             throw new PortalValidationException(nameof(filter.Take), $"A page holds 1 to {MaxTake} entries.");
         if (filter.Skip < 0)
             throw new PortalValidationException(nameof(filter.Skip), "Skip cannot be negative.");
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.AuditEntries.AsNoTracking();
-        if (!SeesAll(actor))
-        {
-            var owned = await OwnedTenantIdsAsync(db, actor, ct);
-            // Asking for a tenant one does not own is refused outright rather than answered with an
-            // empty page, so that it shows up in the log as the probe it is.
-            if (owned.Count == 0 || (filter.TenantId is { } asked && !owned.Contains(asked)))
-                await DenyAsync(db, actor, filter.TenantId, "view audit log", ct);
-            var visible = owned.Select(id => (Guid?)id).ToList();
-            query = query.Where(e => visible.Contains(e.TenantId));
-        }
-
+        var query = Within(db, scope);
         if (filter.TenantId is { } tenantId)
             query = query.Where(e => e.TenantId == tenantId);
         if (!string.IsNullOrWhiteSpace(filter.Actor))
@@ -110,34 +89,51 @@ public sealed partial class AuditQueries(IDbContextFactory<PortalDbContext> dbFa
         return new AuditPage(entries, total);
     }
 
-    /// <summary>The action names present in the log, for the action filter.</summary>
-    public async Task<IReadOnlyList<string>> ListActionsAsync(CancellationToken ct = default)
+    /// <summary>The action names present in the entries the actor reads, for the action filter.</summary>
+    [Requires(Permission.AuditOpen)]
+    public async Task<IReadOnlyList<string>> ListActionsAsync(Actor actor, CancellationToken ct = default)
     {
+        var scope = await OpenAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.AuditEntries.AsNoTracking().Select(e => e.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
+        return await Within(db, scope).Select(e => e.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
     }
 
-    // Owners of archived tenants no longer see them (TenantAccess), so neither do they see their history.
-    private static async Task<List<Guid>> OwnedTenantIdsAsync(PortalDbContext db, Actor actor, CancellationToken ct) =>
-        await db.TenantMemberships.AsNoTracking()
-            .Where(m => m.UserId == actor.UserId && m.Role == TenantRole.Owner && m.Tenant!.ArchivedAt == null)
-            .Select(m => m.TenantId)
-            .ToListAsync(ct);
+    /// <summary>The newest entries the actor reads (none when they read none), for the home page.</summary>
+    [Requires(Permission.SignedIn)]
+    public async Task<IReadOnlyList<AuditEntry>> RecentAsync(Actor actor, int take, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
+        var scope = await access.AuditScopeAsync(actor, ct);
+        if (scope.IsEmpty)
+            return [];
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await Within(db, scope).OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(Math.Min(take, MaxTake)).ToListAsync(ct);
+    }
+
+    /// <summary>The actor's scope; refused and audited when it is empty.</summary>
+    private async Task<AuditScope> OpenAsync(Actor actor, CancellationToken ct)
+    {
+        await access.RequireAsync(actor, Permission.AuditOpen, AccessTarget.Portal, "view audit log", ct);
+        return await access.AuditScopeAsync(actor, ct);
+    }
+
+    private async Task<AuditScope> ReadTenantAsync(Actor actor, Guid tenantId, CancellationToken ct)
+    {
+        await access.RequireAsync(actor, Permission.AuditRead, AccessTarget.Tenant(tenantId), "view audit log", ct);
+        return new AuditScope(false, [tenantId]);
+    }
+
+    private static IQueryable<AuditEntry> Within(PortalDbContext db, AuditScope scope)
+    {
+        var query = db.AuditEntries.AsNoTracking();
+        if (scope.All)
+            return query;
+        var visible = scope.TenantIds.Select(id => (Guid?)id).ToList();
+        return query.Where(e => visible.Contains(e.TenantId));
+    }
 
     private static string EscapeLike(string text) =>
         text.Replace(LikeEscape, LikeEscape + LikeEscape, StringComparison.Ordinal)
             .Replace("%", LikeEscape + "%", StringComparison.Ordinal)
             .Replace("_", LikeEscape + "_", StringComparison.Ordinal);
-
-    private async Task DenyAsync(PortalDbContext db, Actor actor, Guid? tenantId, string what, CancellationToken ct)
-    {
-        db.ChangeTracker.Clear();
-        db.Record(time, actor, AuditActions.AccessDenied, tenantId is null ? "audit log" : $"audit log of tenant {tenantId}", null, what);
-        await db.SaveChangesAsync(ct);
-        LogDenied(actor.Name, tenantId);
-        throw new PortalAccessDeniedException();
-    }
-
-    [LoggerMessage(LogLevel.Warning, "Denied {Actor}: view audit log (tenant {TenantId})")]
-    private partial void LogDenied(string actor, Guid? tenantId);
 }

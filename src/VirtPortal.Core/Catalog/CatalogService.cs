@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
@@ -35,16 +36,19 @@ public sealed record OfferingView(
 }
 
 /// <summary>
-/// The catalog of VM templates, VM sizes and database offerings. Everyone signed in reads it (the
-/// pages and endpoints that call the reads require sign-in); only admins change it, and every change
-/// is audited in the same SaveChanges. Items are disabled, never deleted, so resources built from
+/// The catalog of VM templates, VM sizes and database offerings. Everyone signed in reads what is
+/// enabled; only admins read disabled items and change any, and every change is audited in the same
+/// SaveChanges. Items are disabled, never deleted, so resources built from
 /// them keep working.
 /// </summary>
 public sealed partial class CatalogService(
-    IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<CatalogService> logger)
+    IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, ILogger<CatalogService> logger)
 {
-    public async Task<IReadOnlyList<TemplateView>> ListTemplatesAsync(bool includeDisabled, CancellationToken ct = default)
+    /// <summary>The enabled items, or with <paramref name="includeDisabled"/> all of them (admins only).</summary>
+    [Requires(Permission.CatalogReadAll)]
+    public async Task<IReadOnlyList<TemplateView>> ListTemplatesAsync(Actor actor, bool includeDisabled, CancellationToken ct = default)
     {
+        await RequireReadAsync(actor, includeDisabled, "list templates", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.VmTemplates.AsNoTracking();
         if (!includeDisabled)
@@ -55,8 +59,11 @@ public sealed partial class CatalogService(
         return [.. rows.Select(r => ToView(r.Template, r.SizeIds))];
     }
 
-    public async Task<IReadOnlyList<SizeView>> ListSizesAsync(bool includeDisabled, CancellationToken ct = default)
+    /// <summary>The enabled items, or with <paramref name="includeDisabled"/> all of them (admins only).</summary>
+    [Requires(Permission.CatalogReadAll)]
+    public async Task<IReadOnlyList<SizeView>> ListSizesAsync(Actor actor, bool includeDisabled, CancellationToken ct = default)
     {
+        await RequireReadAsync(actor, includeDisabled, "list sizes", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.VmSizes.AsNoTracking();
         if (!includeDisabled)
@@ -64,8 +71,11 @@ public sealed partial class CatalogService(
         return [.. (await OrderSizes(query).ToListAsync(ct)).Select(ToView)];
     }
 
-    public async Task<IReadOnlyList<OfferingView>> ListOfferingsAsync(bool includeDisabled, CancellationToken ct = default)
+    /// <summary>The enabled items, or with <paramref name="includeDisabled"/> all of them (admins only).</summary>
+    [Requires(Permission.CatalogReadAll)]
+    public async Task<IReadOnlyList<OfferingView>> ListOfferingsAsync(Actor actor, bool includeDisabled, CancellationToken ct = default)
     {
+        await RequireReadAsync(actor, includeDisabled, "list database offerings", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.DatabaseOfferings.AsNoTracking();
         if (!includeDisabled)
@@ -74,8 +84,10 @@ public sealed partial class CatalogService(
     }
 
     /// <summary>The enabled sizes <paramref name="templateId"/> may run at: those it allows, or all when it names none.</summary>
-    public async Task<IReadOnlyList<SizeView>> SizesForTemplateAsync(Guid templateId, CancellationToken ct = default)
+    [Requires(Permission.CatalogReadEnabled)]
+    public async Task<IReadOnlyList<SizeView>> SizesForTemplateAsync(Actor actor, Guid templateId, CancellationToken ct = default)
     {
+        await access.RequireAsync(actor, Permission.CatalogReadEnabled, AccessTarget.Portal, "list sizes", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var allowed = await db.VmTemplates.AsNoTracking().Where(t => t.Id == templateId)
             .Select(t => t.AllowedSizes.Select(s => s.Id).ToList())
@@ -87,11 +99,12 @@ public sealed partial class CatalogService(
         return [.. (await OrderSizes(query).ToListAsync(ct)).Select(ToView)];
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task<Guid> CreateTemplateAsync(Actor actor, TemplateInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "create template", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "create template", ct);
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.VmTemplates, name, null, "template", ct);
@@ -99,16 +112,17 @@ public sealed partial class CatalogService(
         Apply(template, input, await FindSizesAsync(db, input.AllowedSizeIds, ct));
         db.VmTemplates.Add(template);
         db.Record(time, actor, AuditActions.CatalogTemplateSaved, $"template {name}", null, "created: " + Describe(template));
-        await SaveUniqueAsync(db, "template", ct);
+        await db.SaveUniqueAsync("Name", "A template with that name already exists.", ct);
         LogSaved("template", name, actor.Name);
         return template.Id;
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task UpdateTemplateAsync(Actor actor, Guid id, TemplateInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit template", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "edit template", ct);
         var template = await db.VmTemplates.Include(t => t.AllowedSizes).FirstOrDefaultAsync(t => t.Id == id, ct)
             ?? throw new PortalNotFoundException("That template does not exist.");
         CatalogRules.Validate(input);
@@ -118,15 +132,16 @@ public sealed partial class CatalogService(
         template.Name = name;
         Apply(template, input, await FindSizesAsync(db, input.AllowedSizeIds, ct));
         db.Record(time, actor, AuditActions.CatalogTemplateSaved, $"template {name}", null, $"updated from {before} to {Describe(template)}");
-        await SaveUniqueAsync(db, "template", ct);
+        await db.SaveUniqueAsync("Name", "A template with that name already exists.", ct);
         LogSaved("template", name, actor.Name);
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task<Guid> CreateSizeAsync(Actor actor, SizeInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "create size", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "create size", ct);
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.VmSizes, name, null, "size", ct);
@@ -134,16 +149,17 @@ public sealed partial class CatalogService(
         Apply(size, input);
         db.VmSizes.Add(size);
         db.Record(time, actor, AuditActions.CatalogSizeSaved, $"size {name}", null, "created: " + Describe(size));
-        await SaveUniqueAsync(db, "size", ct);
+        await db.SaveUniqueAsync("Name", "A size with that name already exists.", ct);
         LogSaved("size", name, actor.Name);
         return size.Id;
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task UpdateSizeAsync(Actor actor, Guid id, SizeInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit size", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "edit size", ct);
         var size = await db.VmSizes.FirstOrDefaultAsync(s => s.Id == id, ct)
             ?? throw new PortalNotFoundException("That size does not exist.");
         CatalogRules.Validate(input);
@@ -153,15 +169,16 @@ public sealed partial class CatalogService(
         size.Name = name;
         Apply(size, input);
         db.Record(time, actor, AuditActions.CatalogSizeSaved, $"size {name}", null, $"updated from {before} to {Describe(size)}");
-        await SaveUniqueAsync(db, "size", ct);
+        await db.SaveUniqueAsync("Name", "A size with that name already exists.", ct);
         LogSaved("size", name, actor.Name);
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task<Guid> CreateOfferingAsync(Actor actor, OfferingInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "create database offering", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "create database offering", ct);
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.DatabaseOfferings, name, null, "database offering", ct);
@@ -169,16 +186,17 @@ public sealed partial class CatalogService(
         Apply(offering, input);
         db.DatabaseOfferings.Add(offering);
         db.Record(time, actor, AuditActions.CatalogOfferingSaved, $"database offering {name}", null, "created: " + Describe(offering));
-        await SaveUniqueAsync(db, "database offering", ct);
+        await db.SaveUniqueAsync("Name", "A database offering with that name already exists.", ct);
         LogSaved("database offering", name, actor.Name);
         return offering.Id;
     }
 
+    [Requires(Permission.CatalogEdit)]
     public async Task UpdateOfferingAsync(Actor actor, Guid id, OfferingInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit database offering", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await EnsureAdminAsync(db, actor, "edit database offering", ct);
         var offering = await db.DatabaseOfferings.FirstOrDefaultAsync(o => o.Id == id, ct)
             ?? throw new PortalNotFoundException("That database offering does not exist.");
         CatalogRules.Validate(input);
@@ -188,7 +206,7 @@ public sealed partial class CatalogService(
         offering.Name = name;
         Apply(offering, input);
         db.Record(time, actor, AuditActions.CatalogOfferingSaved, $"database offering {name}", null, $"updated from {before} to {Describe(offering)}");
-        await SaveUniqueAsync(db, "database offering", ct);
+        await db.SaveUniqueAsync("Name", "A database offering with that name already exists.", ct);
         LogSaved("database offering", name, actor.Name);
     }
 
@@ -196,12 +214,13 @@ public sealed partial class CatalogService(
     /// Offers an item for new requests again, or stops offering it. Existing resources built from a
     /// disabled item keep working. Setting the state it already has changes nothing.
     /// </summary>
+    [Requires(Permission.CatalogEdit)]
     public async Task SetEnabledAsync(Actor actor, CatalogItemKind kind, Guid id, bool enabled, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
         var word = KindWord(kind);
-        await EnsureAdminAsync(db, actor, $"{(enabled ? "enable" : "disable")} {word}", ct);
+        await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, $"{(enabled ? "enable" : "disable")} {word}", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (name, current, set) = kind switch
         {
             CatalogItemKind.Template => await db.VmTemplates.FirstOrDefaultAsync(t => t.Id == id, ct) is { } t
@@ -296,32 +315,10 @@ public sealed partial class CatalogService(
             throw new PortalValidationException("Name", $"A {kind} named \"{name}\" already exists.");
     }
 
-    private static async Task SaveUniqueAsync(PortalDbContext db, string kind, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            // Another admin took the name between our check and our write.
-            throw new PortalValidationException("Name", $"A {kind} with that name already exists.");
-        }
-    }
-
-    private async Task EnsureAdminAsync(PortalDbContext db, Actor actor, string what, CancellationToken ct)
-    {
-        if (actor.IsAdmin)
-            return;
-        db.Record(time, actor, AuditActions.AccessDenied, "catalog", null, what);
-        await db.SaveChangesAsync(ct);
-        LogDenied(actor.Name, what);
-        throw new PortalAccessDeniedException();
-    }
+    private Task<AccessGrant> RequireReadAsync(Actor actor, bool includeDisabled, string what, CancellationToken ct) =>
+        access.RequireAsync(actor, includeDisabled ? Permission.CatalogReadAll : Permission.CatalogReadEnabled, AccessTarget.Portal,
+            includeDisabled ? what + " (disabled included)" : what, ct);
 
     [LoggerMessage(LogLevel.Information, "Catalog {Kind} \"{Name}\" saved by {Actor}")]
     private partial void LogSaved(string kind, string name, string actor);
-
-    [LoggerMessage(LogLevel.Warning, "Denied {Actor}: {What} (catalog)")]
-    private partial void LogDenied(string actor, string what);
 }

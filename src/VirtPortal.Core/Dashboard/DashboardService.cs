@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Tenancy;
@@ -6,7 +7,7 @@ using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Dashboard;
 
-/// <summary>Portal-wide counts; only staff get them.</summary>
+/// <summary>Portal-wide counts; only those who see every tenant get them.</summary>
 public sealed record PortalCounts(
     int ActiveTenants, int ArchivedTenants, int Users, int LockedUsers, int PendingInvites, int Memberships,
     IReadOnlyDictionary<string, int> UsersPerRole);
@@ -14,12 +15,17 @@ public sealed record PortalCounts(
 public sealed record HomeDashboard(
     string UserLabel, IReadOnlyList<TenantSummary> MyTenants, Guid? CurrentTenantId, PortalCounts? Portal, IReadOnlyList<AuditEntry> RecentActivity);
 
-/// <summary>What each role's home page shows: the real figures that exist, nothing invented.</summary>
-public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants, TimeProvider time)
+/// <summary>
+/// What each role's home page shows: the real figures that exist, nothing invented. The recent activity
+/// is the audit log's own newest entries for the actor, so the home page never shows what the log would refuse.
+/// </summary>
+public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TenantService tenants, AuditQueries audit, TimeProvider time)
 {
+    [Requires(Permission.SignedIn)]
     public async Task<HomeDashboard> GetAsync(Actor actor, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "view home page", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var visible = await tenants.ListVisibleAsync(actor, includeArchived: false, ct);
         var mine = visible.Where(t => t.MyRole is not null).ToList();
@@ -29,16 +35,9 @@ public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactor
         if (current is null || mine.All(t => t.Id != current))
             current = mine.FirstOrDefault()?.Id;
 
-        if (!actor.IsStaff)
-        {
-            var myTenantIds = mine.Select(t => t.Id).ToList();
-            var ownedIds = mine.Where(t => t.MyRole == TenantRole.Owner).Select(t => (Guid?)t.Id).ToList();
-            // Owners see their tenants' recent history; members see their own actions.
-            var activity = await db.AuditEntries.AsNoTracking()
-                .Where(e => ownedIds.Contains(e.TenantId) || e.ActorId == actor.UserId)
-                .OrderByDescending(e => e.At).Take(10).ToListAsync(ct);
-            return new HomeDashboard(label, mine, current, null, activity);
-        }
+        var recent = await audit.RecentAsync(actor, 10, ct);
+        if (!await access.AllowsAsync(actor, Permission.TenantView, AccessTarget.Portal, ct))
+            return new HomeDashboard(label, mine, current, null, recent);
 
         var now = time.GetUtcNow();
         var tenantCounts = await db.Tenants.GroupBy(t => t.ArchivedAt == null)
@@ -56,7 +55,6 @@ public sealed class DashboardService(IDbContextFactory<PortalDbContext> dbFactor
             tenantCounts.Where(c => !c.Active).Sum(c => c.Count),
             users, locked, invites, memberships,
             GlobalRoles.All.ToDictionary(r => r, r => perRole.GetValueOrDefault(r)));
-        var recent = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.At).Take(10).ToListAsync(ct);
         return new HomeDashboard(label, mine, current, counts, recent);
     }
 }

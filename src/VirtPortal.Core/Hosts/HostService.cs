@@ -1,5 +1,5 @@
+using VirtPortal.Core.Access;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -53,7 +53,7 @@ public sealed record ConnectionTest(HostFacts? Facts, string? Error, string? War
 /// one host of its own choosing.
 /// </summary>
 public sealed partial class HostService(
-    IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, IOptions<HostOptions> options, TimeProvider time,
+    IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, HypervisorRegistry registry, IOptions<HostOptions> options, TimeProvider time,
     LiveUpdates live, ILogger<HostService> logger)
 {
     private const int LastErrorMaxLength = 2000;
@@ -110,10 +110,11 @@ public sealed partial class HostService(
         })];
     }
 
+    [Requires(Permission.HostsManage)]
     public async Task<IReadOnlyList<HostView>> ListAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "view hosts", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "view hosts", ct);
         return [.. (await LoadsAsync(db, ct)).OrderBy(l => l.Host.Name, StringComparer.OrdinalIgnoreCase).Select(ToView)];
     }
 
@@ -121,10 +122,11 @@ public sealed partial class HostService(
     /// Registers a host after asking it for its facts. A host that does not answer is registered all
     /// the same, as Unreachable with the hypervisor's words, so an admin can add a host that is down.
     /// </summary>
+    [Requires(Permission.HostsManage)]
     public async Task<HostView> AddAsync(Actor actor, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "add host", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "add host", ct);
         input = await ValidateAsync(db, input, null, ct);
         var host = NewHost(input);
         await ApplyAsync(host, await ProbeAsync(host, ct));
@@ -152,10 +154,11 @@ public sealed partial class HostService(
     /// held for it and asks the host again; the driver stays while VMs are placed on the host. The
     /// saved view carries a <see cref="HostView.Warning"/> when the host runs kvm where KVM cannot run guests.
     /// </summary>
+    [Requires(Permission.HostsManage)]
     public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "change host", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "change host", ct);
         var host = await FindAsync(db, hostId, ct);
         if (input.Driver != host.Driver && await Live(db.Resources).CountAsync(r => r.HostId == hostId, ct) is var vms and > 0)
             throw new PortalValidationException(nameof(HostInput.Driver), $"{host.Name} has {vms} VM(s) placed on it; its driver cannot change until they are gone.");
@@ -188,10 +191,11 @@ public sealed partial class HostService(
     }
 
     /// <summary>Asks a host that is not registered yet for its facts, through an adapter made for the test and disposed after it.</summary>
+    [Requires(Permission.HostsManage)]
     public async Task<ConnectionTest> TestDraftAsync(Actor actor, HostInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "test host connection", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "test host connection", ct);
         input = HostRules.Normalize(input);
         var errors = HostRules.Errors(input, registry.Supports);
         if (errors.Count > 0)
@@ -220,10 +224,11 @@ public sealed partial class HostService(
     }
 
     /// <summary>Asks a registered host for its facts and records what it said: facts, state, last seen, last error.</summary>
+    [Requires(Permission.HostsManage)]
     public async Task<ConnectionTest> TestAsync(Actor actor, Guid hostId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "test host connection", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "test host connection", ct);
         var host = await FindAsync(db, hostId, ct);
         var result = await ProbeAsync(host, ct);
         await ApplyAsync(host, result);
@@ -238,10 +243,11 @@ public sealed partial class HostService(
     /// Maintenance: the host runs what it has and gets nothing new (placement takes Online hosts only;
     /// the reconciler leaves it alone). Ending it asks the host again, so it returns Online or Unreachable.
     /// </summary>
+    [Requires(Permission.HostsManage)]
     public async Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", maintenance ? "start host maintenance" : "end host maintenance", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, maintenance ? "start host maintenance" : "end host maintenance", ct);
         var host = await FindAsync(db, hostId, ct);
         if ((host.State == HostState.Maintenance) == maintenance)
             return;
@@ -262,10 +268,11 @@ public sealed partial class HostService(
     }
 
     /// <summary>Forgets a host with nothing live placed on it; its open drift goes with it, and its past resources keep their placement reason.</summary>
+    [Requires(Permission.HostsManage)]
     public async Task RemoveAsync(Actor actor, Guid hostId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "hosts", "remove host", ct);
+        await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "remove host", ct);
         var host = await FindAsync(db, hostId, ct);
         var placed = await Live(db.Resources.AsNoTracking()).Where(r => r.HostId == hostId).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync(ct);
         if (placed.Count > 0)
@@ -406,18 +413,9 @@ public sealed partial class HostService(
         }
     }
 
-    private static async Task SaveAsync(PortalDbContext db, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteExtendedErrorCode: 2067 })
-        {
-            // Another admin registered the same name between our check and our save (SQLITE_CONSTRAINT_UNIQUE).
-            throw new PortalValidationException(nameof(HostInput.Name), "A host with that name was registered a moment ago.");
-        }
-    }
+    /// <summary>Another admin may register the same name between our check and our save.</summary>
+    private static Task SaveAsync(PortalDbContext db, CancellationToken ct) =>
+        db.SaveUniqueAsync(nameof(HostInput.Name), "A host with that name was registered a moment ago.", ct);
 
     private static async Task<Host> FindAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
         await db.Hosts.FirstOrDefaultAsync(h => h.Id == hostId, ct) ?? throw new PortalNotFoundException("That host is no longer registered.");

@@ -1,3 +1,4 @@
+using VirtPortal.Core.Access;
 using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
@@ -11,7 +12,7 @@ namespace VirtPortal.Core.Notifications;
 /// SaveChanges as the change they report, then call <see cref="PublishAdded"/> once committed, so that
 /// no bell lights up for a change that was rolled back. Users read and mark only their own.
 /// </summary>
-public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, LiveUpdates live)
+public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, LiveUpdates live)
 {
     public const int MaxTake = 100;
 
@@ -65,9 +66,11 @@ public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFac
     }
 
     /// <summary>The actor's latest notifications, newest first.</summary>
+    [Requires(Permission.SignedIn)]
     public async Task<IReadOnlyList<Notification>> ListAsync(Actor actor, int take = 10, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "read notifications", ct);
         ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(take, MaxTake);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -75,17 +78,21 @@ public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFac
             .OrderByDescending(n => n.At).ThenByDescending(n => n.Id).Take(take).ToListAsync(ct);
     }
 
+    [Requires(Permission.SignedIn)]
     public async Task<int> UnreadCountAsync(Actor actor, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "read notifications", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Notifications.CountAsync(n => n.UserId == actor.UserId && n.ReadAt == null, ct);
     }
 
     /// <summary>Marks one of the actor's notifications read; another user's looks like one that does not exist.</summary>
+    [Requires(Permission.SignedIn)]
     public async Task MarkReadAsync(Actor actor, long notificationId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "read notifications", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var notification = await db.Notifications.FirstOrDefaultAsync(n => n.Id == notificationId && n.UserId == actor.UserId, ct)
             ?? throw new PortalNotFoundException("That notification does not exist.");
@@ -96,9 +103,11 @@ public sealed class NotificationService(IDbContextFactory<PortalDbContext> dbFac
     }
 
     /// <summary>Marks every unread notification of the actor read; returns how many there were.</summary>
+    [Requires(Permission.SignedIn)]
     public async Task<int> MarkAllReadAsync(Actor actor, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "read notifications", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         return await db.Notifications.Where(n => n.UserId == actor.UserId && n.ReadAt == null)

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
@@ -10,22 +11,30 @@ namespace VirtPortal.Core.Policies;
 public sealed record ApproverOption(string UserId, string Label);
 
 /// <summary>A tenant's approval policy: readable by staff and the tenant's members, editable by admins.</summary>
-public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants, TimeProvider time)
+public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time)
 {
     public const int MaxStages = 5;
 
+    /// <summary>The policy in force for the tenant (<see cref="TenantPolicies.LoadAsync"/>).</summary>
+    [Requires(Permission.TenantView, AccessTargetKind.Tenant)]
     public async Task<TenantPolicy> GetAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
     {
-        if (!await tenants.IsAllowedAsync(actor, tenantId, TenantPermission.View, ct))
-            await DenyAsync(actor, tenantId, "view policy", ct);
+        await access.RequireAsync(actor, Permission.TenantView, AccessTarget.Tenant(tenantId), "view policy", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.TenantPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.TenantId == tenantId, ct) ?? TenantPolicy.Default(tenantId);
+        return await TenantPolicies.LoadAsync(db, tenantId, ct);
     }
 
-    /// <summary>Users who can be named in an approval stage: approvers and admins.</summary>
-    public async Task<IReadOnlyList<ApproverOption>> ApproverOptionsAsync(CancellationToken ct = default)
+    /// <summary>Users who can be named in an approval stage: approvers and admins. For those who edit policies.</summary>
+    [Requires(Permission.TenantAdminister)]
+    public async Task<IReadOnlyList<ApproverOption>> ApproverOptionsAsync(Actor actor, CancellationToken ct = default)
     {
+        await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Portal, "list approvers", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ApproverOptionsAsync(db, ct);
+    }
+
+    private static async Task<IReadOnlyList<ApproverOption>> ApproverOptionsAsync(PortalDbContext db, CancellationToken ct)
+    {
         var ids = await (from ur in db.UserRoles
                          join r in db.Roles on ur.RoleId equals r.Id
                          where r.Name == GlobalRoles.Approver || r.Name == GlobalRoles.Admin
@@ -34,17 +43,17 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
         return [.. users.Select(u => new ApproverOption(u.Id, u.Label)).OrderBy(o => o.Label, StringComparer.OrdinalIgnoreCase)];
     }
 
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
     public async Task SaveAsync(Actor actor, Guid tenantId, TenantPolicy policy, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(policy);
-        if (!actor.IsAdmin)
-            await DenyAsync(actor, tenantId, "edit policy", ct);
-        var approvers = (await ApproverOptionsAsync(ct)).Select(a => a.UserId).ToHashSet();
+        await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Tenant(tenantId), "edit policy", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var approvers = (await ApproverOptionsAsync(db, ct)).Select(a => a.UserId).ToHashSet();
         Validate(policy, approvers);
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == tenantId, ct) ?? throw new PortalNotFoundException("That tenant does not exist.");
+        var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
         var existing = await db.TenantPolicies.FirstOrDefaultAsync(p => p.TenantId == tenantId, ct);
         if (existing is null)
         {
@@ -101,13 +110,5 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
             if (value < min || value > max)
                 errors[field] = [$"Between {min} and {max:N0}."];
         }
-    }
-
-    private async Task DenyAsync(Actor actor, Guid tenantId, string what, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.Record(time, actor, AuditActions.AccessDenied, $"tenant {tenantId}", null, what);
-        await db.SaveChangesAsync(ct);
-        throw new PortalAccessDeniedException();
     }
 }

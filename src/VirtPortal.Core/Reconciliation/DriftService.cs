@@ -1,3 +1,4 @@
+using VirtPortal.Core.Access;
 using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Common;
@@ -13,12 +14,13 @@ namespace VirtPortal.Core.Reconciliation;
 public sealed record DriftView(long Id, string HostName, Guid? ResourceId, Guid? TenantId, string DomainName, DriftKind Kind, string PortalView, string HypervisorView, DateTimeOffset DetectedAt);
 
 /// <summary>The admins' drift inbox: accept the hypervisor's state, restore the portal's, or adopt an unknown domain.</summary>
-public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, TimeProvider time, LiveUpdates live)
+public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, HypervisorRegistry registry, TimeProvider time, LiveUpdates live)
 {
+    [Requires(Permission.DriftManage)]
     public async Task<IReadOnlyList<DriftView>> ListOpenAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "drift", "view drift", ct);
+        await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "view drift", ct);
         var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, ct);
         var drifts = await db.Drifts.AsNoTracking().Where(d => d.ResolvedAt == null).OrderBy(d => d.Id).ToListAsync(ct);
         var resourceIds = drifts.Where(d => d.ResourceId != null).Select(d => d.ResourceId!.Value).ToList();
@@ -28,10 +30,11 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     }
 
     /// <summary>The hypervisor is right: the portal's record takes its state (or, vanished, becomes Deleted).</summary>
+    [Requires(Permission.DriftManage)]
     public async Task AcceptAsync(Actor actor, long driftId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "drift", "accept drift", ct);
+        await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "accept drift", ct);
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is null)
             throw new PortalValidationException("", "An unknown domain is adopted into a tenant, not accepted.");
@@ -55,10 +58,11 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     }
 
     /// <summary>The portal is right: queue the operation that brings the host back to the portal's record.</summary>
+    [Requires(Permission.DriftManage)]
     public async Task RestoreAsync(Actor actor, long driftId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "drift", "restore drift", ct);
+        await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "restore drift", ct);
         var (drift, resource, _) = await LoadAsync(db, driftId, ct);
         if (resource is null)
             throw new PortalValidationException("", "An unknown domain has no portal state to restore.");
@@ -82,10 +86,11 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
     }
 
     /// <summary>Brings an unknown domain under a tenant: it becomes a resource of that tenant, as it is.</summary>
+    [Requires(Permission.DriftManage)]
     public async Task AdoptAsync(Actor actor, long driftId, Guid tenantId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.RequireAdminAsync(time, actor, "drift", "adopt domain", ct);
+        await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "adopt domain", ct);
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is not null || drift.Kind != DriftKind.Unknown)
             throw new PortalValidationException("", "Only unknown domains can be adopted.");
@@ -107,7 +112,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, H
         await ResolveAsync(db, actor, drift, adopted, $"adopted into {tenant.Name} as {name}", ct);
     }
 
-    private static string? RequestsNameError(string name) => Requests.RequestService.NameError(name);
+    private static string? RequestsNameError(string name) => Requests.RequestDrafts.NameError(name);
 
     private async Task ResolveAsync(PortalDbContext db, Actor actor, Drift drift, Resource resource, string resolution, CancellationToken ct)
     {

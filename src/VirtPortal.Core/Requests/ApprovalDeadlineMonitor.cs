@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace VirtPortal.Core.Requests;
 
 /// <summary>Once a minute, escalates or expires requests whose approval stage waited too long.</summary>
-public sealed partial class ApprovalDeadlineMonitor(RequestService requests, TimeProvider time, ILogger<ApprovalDeadlineMonitor> logger) : BackgroundService
+public sealed partial class ApprovalDeadlineMonitor(RequestDecisions requests, TimeProvider time, ILogger<ApprovalDeadlineMonitor> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 

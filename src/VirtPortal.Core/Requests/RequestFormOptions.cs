@@ -1,3 +1,4 @@
+using VirtPortal.Core.Access;
 using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Catalog;
 using VirtPortal.Core.Data;
@@ -21,23 +22,24 @@ public sealed record RequestFormOptions(
     string TenantName, TenantQuota Quota, IReadOnlyList<TemplateOption> Templates, IReadOnlyList<SizeOption> Sizes,
     IReadOnlyList<OfferingOption> Offerings, IReadOnlyList<ResourceOption> Resources, int MaxLeaseDays);
 
-public sealed class RequestFormOptionsQuery(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants)
+public sealed class RequestFormOptionsQuery(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
 {
+    [Requires(Permission.TenantView, AccessTargetKind.Tenant)]
     public async Task<RequestFormOptions> GetAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
     {
-        // GetAsync refuses (and audits) anyone who may not see the tenant.
-        var tenant = await tenants.GetAsync(actor, tenantId, ct);
+        await access.RequireAsync(actor, Permission.TenantView, AccessTarget.Tenant(tenantId), "open the request form", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var tenant = await db.Tenants.AsNoTracking().FirstAsync(t => t.Id == tenantId, ct);
         var templates = await db.VmTemplates.AsNoTracking().Include(t => t.AllowedSizes).Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
         var sizes = await db.VmSizes.AsNoTracking().Where(s => s.Enabled).ToListAsync(ct);
         var offerings = await db.DatabaseOfferings.AsNoTracking().Where(o => o.Enabled).OrderBy(o => o.Name).ToListAsync(ct);
         var resources = await db.Resources.AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.State != ResourceState.Deleted && r.State != ResourceState.Deleting && r.State != ResourceState.Failed)
             .OrderBy(r => r.Name).ToListAsync(ct);
-        var policy = await db.TenantPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.TenantId == tenantId, ct) ?? TenantPolicy.Default(tenantId);
+        var policy = await TenantPolicies.LoadAsync(db, tenantId, ct);
         return new RequestFormOptions(
-            tenant.Tenant.Name,
-            tenant.Tenant.Quota,
+            tenant.Name,
+            tenant.Quota,
             [.. templates.Select(t => new TemplateOption(t.Id, t.Name, t.OsLabel, t.Description, t.DefaultLeaseDays, [.. t.AllowedSizes.Select(s => s.Id)]))],
             [.. sizes.OrderBy(s => s.VCpus).ThenBy(s => s.RamMiB).Select(s => new SizeOption(s.Id, s.Name, s.VCpus, s.RamMiB, s.DiskGiB, Showback.Monthly(s.HourlyPrice)))],
             [.. offerings.Select(o => new OfferingOption(o.Id, o.Name, o.Engine, o.StorageGiB, o.ConnectionLimit, o.DefaultLeaseDays, Showback.Monthly(o.HourlyPrice)))],

@@ -1,37 +1,29 @@
+using VirtPortal.Core.Access;
 using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Live;
 using VirtPortal.Core.Provisioning;
-using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Resources;
 
 /// <summary>
-/// Power and delete actions on a tenant's resources: members and owners of the tenant and admins may
-/// act; helpdesk and approvers see but never act. Each action queues an operation (returned at once,
+/// Power and delete actions on a tenant's resources, for those <see cref="Permission.ResourceOperate"/>
+/// lets act (members and owners of the tenant, and admins; helpdesk and approvers see but never act). Each action queues an operation (returned at once,
 /// like a Proxmox task) that the provisioning worker carries out; progress follows by push.
 /// </summary>
-public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, LiveUpdates live)
+public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, LiveUpdates live)
 {
+    [Requires(Permission.ResourceOperate, AccessTargetKind.Resource)]
     public async Task<Guid> RequestAsync(Actor actor, Guid resourceId, OperationKind action, string? confirmName = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var resource = await db.Resources.FirstOrDefaultAsync(r => r.Id == resourceId, ct);
-        var membership = resource is null ? null : await db.TenantMemberships
-            .Where(m => m.TenantId == resource.TenantId && m.UserId == actor.UserId).Select(m => (TenantRole?)m.Role).FirstOrDefaultAsync(ct);
-        var archived = resource is not null && await db.Tenants.AnyAsync(t => t.Id == resource.TenantId && t.ArchivedAt != null, ct);
-        if (resource is null || !(actor.IsAdmin || (membership is not null && !archived)))
-        {
-            db.Record(time, actor, AuditActions.AccessDenied, $"resource {resourceId}", resource?.TenantId, $"{action}");
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            throw new PortalAccessDeniedException("You cannot act on that resource.");
-        }
+        await access.RequireAsync(db, actor, Permission.ResourceOperate, AccessTarget.Resource(resourceId), $"{action}", ct);
+        var resource = await db.Resources.FirstAsync(r => r.Id == resourceId, ct);
 
         if (!ResourceLifecycle.UserActions.Contains(action))
             throw new PortalValidationException("", $"{action} is not an action you can ask for here.");

@@ -1,8 +1,8 @@
+using VirtPortal.Core.Access;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Leases;
-using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Resources;
@@ -12,12 +12,12 @@ public sealed record ResourceSummary(
     DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version, string? HostName, Provisioning.OperationKind? Pending);
 
 /// <summary>A tenant's resources as its members (and staff) see them.</summary>
-public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory, TenantService tenants, TimeProvider time, IOptions<LeaseOptions> leases)
+public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, IOptions<LeaseOptions> leases)
 {
+    [Requires(Permission.ResourceView, AccessTargetKind.Tenant)]
     public async Task<IReadOnlyList<ResourceSummary>> ListAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
     {
-        // GetAsync refuses and audits anyone who may not see the tenant.
-        await tenants.GetAsync(actor, tenantId, ct);
+        await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Tenant(tenantId), "list resources", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var soon = time.GetUtcNow().AddDays(leases.Value.WarningDays);
         var rows = await db.Resources.AsNoTracking()

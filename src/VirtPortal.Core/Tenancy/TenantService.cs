@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
@@ -15,19 +16,23 @@ public sealed record TenantMemberView(string UserId, string Email, string Displa
 public sealed record TenantDetails(TenantSummary Tenant, IReadOnlyList<TenantMemberView> Members, bool CanManageMembers, bool CanAdminister);
 
 /// <summary>
-/// Tenants and their members. Every method takes the acting user, checks <see cref="TenantAccess"/>
-/// and writes its audit entry in the same SaveChanges as the change. One short-lived DbContext per
+/// Tenants and their members. Every method takes the acting user, asks <see cref="PortalAccess"/>
+/// first and writes its audit entry in the same SaveChanges as the change. One short-lived DbContext per
 /// call, so a Blazor circuit can hold this service for hours.
 /// </summary>
 public sealed partial class TenantService(
-    IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<TenantService> logger)
+    IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, ILogger<TenantService> logger)
 {
+    /// <summary>The tenants the actor may view: all of them for staff, their active tenants for members.</summary>
+    [Requires(Permission.SignedIn)]
     public async Task<IReadOnlyList<TenantSummary>> ListVisibleAsync(Actor actor, bool includeArchived, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "list tenants", ct);
+        var seesAll = await access.AllowsAsync(actor, Permission.TenantView, AccessTarget.Portal, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Tenants.AsNoTracking();
-        if (!actor.IsStaff)
+        if (!seesAll)
             query = query.Where(t => t.ArchivedAt == null && t.Memberships.Any(m => m.UserId == actor.UserId));
         else if (!includeArchived)
             query = query.Where(t => t.ArchivedAt == null);
@@ -44,19 +49,15 @@ public sealed partial class TenantService(
         return [.. rows.Select(r => new TenantSummary(r.Id, r.Name, r.Description, r.ArchivedAt != null, r.Members, r.MyRole, r.Quota))];
     }
 
+    [Requires(Permission.TenantView, AccessTargetKind.Tenant)]
     public async Task<TenantDetails> GetAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        var grant = await access.RequireAsync(actor, Permission.TenantView, AccessTarget.Tenant(tenantId), "view tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var tenant = await db.Tenants.AsNoTracking().Include(t => t.Memberships).FirstOrDefaultAsync(t => t.Id == tenantId, ct);
-        var myRole = tenant?.Memberships.FirstOrDefault(m => m.UserId == actor.UserId)?.Role;
-        if (tenant is null || !TenantAccess.Allows(actor, TenantPermission.View, myRole, tenant.IsArchived))
-        {
-            // Unknown and forbidden look the same to a non-staff caller, so tenant ids cannot be probed.
-            await DenyAsync(db, actor, tenantId, "view tenant", ct);
-        }
-
-        var userIds = tenant!.Memberships.Select(m => m.UserId).ToList();
+        var tenant = await db.Tenants.AsNoTracking().Include(t => t.Memberships).FirstAsync(t => t.Id == tenantId, ct);
+        var myRole = grant.Membership;
+        var userIds = tenant.Memberships.Select(m => m.UserId).ToList();
         var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
             .ToDictionaryAsync(u => u.Id, ct);
         var members = tenant.Memberships
@@ -67,31 +68,16 @@ public sealed partial class TenantService(
         return new TenantDetails(
             summary,
             members,
-            TenantAccess.Allows(actor, TenantPermission.ManageMembers, myRole, tenant.IsArchived),
-            TenantAccess.Allows(actor, TenantPermission.Administer, myRole, tenant.IsArchived));
+            AccessRules.Allows(actor, Permission.TenantManageMembers, grant.Facts),
+            AccessRules.Allows(actor, Permission.TenantAdminister, grant.Facts));
     }
 
-    /// <summary>Whether <paramref name="actor"/> has <paramref name="permission"/> on the tenant (false for unknown tenants).</summary>
-    public async Task<bool> IsAllowedAsync(Actor actor, Guid tenantId, TenantPermission permission, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var tenant = await db.Tenants.AsNoTracking().Where(t => t.Id == tenantId)
-            .Select(t => new
-            {
-                t.ArchivedAt,
-                Role = t.Memberships.Where(m => m.UserId == actor.UserId).Select(m => (TenantRole?)m.Role).FirstOrDefault(),
-            })
-            .FirstOrDefaultAsync(ct);
-        return tenant is not null && TenantAccess.Allows(actor, permission, tenant.Role, tenant.ArchivedAt != null);
-    }
-
+    [Requires(Permission.TenantAdminister)]
     public async Task<Guid> CreateAsync(Actor actor, string name, string? description, TenantQuota quota, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Portal, "create tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!actor.IsAdmin)
-            await DenyAsync(db, actor, null, "create tenant", ct);
         TenantRules.Validate(name, description, quota);
         var trimmed = name.Trim();
         await EnsureNameFreeAsync(db, trimmed, null, ct);
@@ -105,17 +91,19 @@ public sealed partial class TenantService(
             CreatedAt = time.GetUtcNow(),
         };
         db.Tenants.Add(tenant);
-        db.Record(time, actor, AuditActions.TenantCreated, $"tenant {trimmed}", tenant.Id, Describe(quota));
-        await SaveUniqueAsync(db, ct);
+        db.Record(time, actor, AuditActions.TenantCreated, $"tenant {trimmed}", tenant.Id, TenantQuotas.Describe(quota));
+        await db.SaveUniqueAsync("Name", "A tenant with that name already exists.", ct);
         LogTenantCreated(tenant.Id, trimmed, actor.Name);
         return tenant.Id;
     }
 
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
     public async Task UpdateAsync(Actor actor, Guid tenantId, string name, string? description, TenantQuota quota, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Tenant(tenantId), "edit tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var tenant = await FindForAdminAsync(db, actor, tenantId, "edit tenant", ct);
+        var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
         TenantRules.Validate(name, description, quota);
         var trimmed = name.Trim();
         await EnsureNameFreeAsync(db, trimmed, tenantId, ct);
@@ -127,20 +115,18 @@ public sealed partial class TenantService(
         }
 
         tenant.Description = description?.Trim() ?? "";
-        if (tenant.Quota != quota)
-        {
-            db.Record(time, actor, AuditActions.QuotaChanged, $"tenant {trimmed}", tenant.Id, $"from {Describe(tenant.Quota)} to {Describe(quota)}");
-            tenant.Quota = quota;
-        }
+        TenantQuotas.Change(db, time, actor, tenant, quota);
 
-        await SaveUniqueAsync(db, ct);
+        await db.SaveUniqueAsync("Name", "A tenant with that name already exists.", ct);
     }
 
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
     public async Task SetArchivedAsync(Actor actor, Guid tenantId, bool archived, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Tenant(tenantId), archived ? "archive tenant" : "restore tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var tenant = await FindForAdminAsync(db, actor, tenantId, archived ? "archive tenant" : "restore tenant", ct);
+        var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
         if (tenant.IsArchived == archived)
             throw new PortalValidationException(archived ? "The tenant is already archived." : "The tenant is not archived.");
         tenant.ArchivedAt = archived ? time.GetUtcNow() : null;
@@ -148,6 +134,7 @@ public sealed partial class TenantService(
         await db.SaveChangesAsync(ct);
     }
 
+    [Requires(Permission.TenantManageMembers, AccessTargetKind.Tenant)]
     public async Task AddMemberAsync(Actor actor, Guid tenantId, string email, TenantRole role, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -167,6 +154,7 @@ public sealed partial class TenantService(
         await db.SaveChangesAsync(ct);
     }
 
+    [Requires(Permission.TenantManageMembers, AccessTargetKind.Tenant)]
     public async Task ChangeMemberRoleAsync(Actor actor, Guid tenantId, string userId, TenantRole role, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -184,6 +172,7 @@ public sealed partial class TenantService(
         await db.SaveChangesAsync(ct);
     }
 
+    [Requires(Permission.TenantManageMembers, AccessTargetKind.Tenant)]
     public async Task RemoveMemberAsync(Actor actor, Guid tenantId, string userId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -201,14 +190,11 @@ public sealed partial class TenantService(
     }
 
     /// <summary>Remembers the tenant the user switched to, if they may see it.</summary>
+    [Requires(Permission.TenantView, AccessTargetKind.Tenant)]
     public async Task SwitchCurrentTenantAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!await IsAllowedAsync(actor, tenantId, TenantPermission.View, ct))
-        {
-            await using var denied = await dbFactory.CreateDbContextAsync(ct);
-            await DenyAsync(denied, actor, tenantId, "switch to tenant", ct);
-        }
+        await access.RequireAsync(actor, Permission.TenantView, AccessTarget.Tenant(tenantId), "switch to tenant", ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Users.Where(u => u.Id == actor.UserId)
@@ -225,21 +211,10 @@ public sealed partial class TenantService(
             throw new PortalValidationException("", $"{tenant.Name} must keep at least one owner. Make another member an owner first.");
     }
 
-    private async Task<Tenant> FindForAdminAsync(PortalDbContext db, Actor actor, Guid tenantId, string what, CancellationToken ct)
-    {
-        if (!actor.IsAdmin)
-            await DenyAsync(db, actor, tenantId, what, ct);
-        return await db.Tenants.FirstOrDefaultAsync(t => t.Id == tenantId, ct)
-            ?? throw new PortalNotFoundException("That tenant does not exist.");
-    }
-
     private async Task<Tenant> FindForMemberManagementAsync(PortalDbContext db, Actor actor, Guid tenantId, CancellationToken ct)
     {
-        var tenant = await db.Tenants.Include(t => t.Memberships).FirstOrDefaultAsync(t => t.Id == tenantId, ct);
-        var myRole = tenant?.Memberships.FirstOrDefault(m => m.UserId == actor.UserId)?.Role;
-        if (tenant is null || !TenantAccess.Allows(actor, TenantPermission.ManageMembers, myRole, tenant.IsArchived))
-            await DenyAsync(db, actor, tenantId, "manage members", ct);
-        return tenant!;
+        await access.RequireAsync(actor, Permission.TenantManageMembers, AccessTarget.Tenant(tenantId), "manage members", ct);
+        return await db.Tenants.Include(t => t.Memberships).FirstAsync(t => t.Id == tenantId, ct);
     }
 
     private static async Task EnsureNameFreeAsync(PortalDbContext db, string name, Guid? except, CancellationToken ct)
@@ -249,37 +224,9 @@ public sealed partial class TenantService(
             throw new PortalValidationException("Name", $"A tenant named \"{name}\" already exists.");
     }
 
-    private static async Task SaveUniqueAsync(PortalDbContext db, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            // Another admin took the name between our check and our write.
-            throw new PortalValidationException("Name", "A tenant with that name already exists.");
-        }
-    }
-
     private static async Task<string> EmailOfAsync(PortalDbContext db, string userId, CancellationToken ct) =>
         await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct) ?? userId;
 
-    private async Task DenyAsync(PortalDbContext db, Actor actor, Guid? tenantId, string what, CancellationToken ct)
-    {
-        db.ChangeTracker.Clear();
-        db.Record(time, actor, AuditActions.AccessDenied, tenantId is null ? "tenants" : $"tenant {tenantId}", null, what);
-        await db.SaveChangesAsync(ct);
-        LogDenied(actor.Name, what, tenantId);
-        throw new PortalAccessDeniedException();
-    }
-
-    internal static string Describe(TenantQuota q) =>
-        $"{q.VCpus} vCPU, {q.RamMiB} MiB RAM, {q.DiskGiB} GiB disk, {q.Vms} VMs, {q.Databases} databases";
-
     [LoggerMessage(LogLevel.Information, "Tenant {TenantId} \"{Name}\" created by {Actor}")]
     private partial void LogTenantCreated(Guid tenantId, string name, string actor);
-
-    [LoggerMessage(LogLevel.Warning, "Denied {Actor}: {What} (tenant {TenantId})")]
-    private partial void LogDenied(string actor, string what, Guid? tenantId);
 }

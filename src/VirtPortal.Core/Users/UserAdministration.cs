@@ -1,3 +1,4 @@
+using VirtPortal.Core.Access;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -33,15 +34,16 @@ public sealed record CreatedUser(string UserId, string? InviteToken);
 /// and a Blazor circuit lives for hours; so every operation here runs in a scope of its own, inside one
 /// transaction that also holds its audit entry.
 /// </summary>
-public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class UserAdministration(IServiceScopeFactory scopes, PortalAccess access, TimeProvider time)
 {
     public const int DisplayNameMaxLength = 100;
 
+    [Requires(Permission.UsersManage)]
     public async Task<IReadOnlyList<UserSummary>> ListAsync(Actor actor, string? search, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await db.RequireAdminAsync(time, actor, "users", "list users", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, "list users", ct);
         var query = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -53,11 +55,12 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         return await SummariesAsync(db, users, ct);
     }
 
+    [Requires(Permission.UsersManage)]
     public async Task<UserDetails> GetAsync(Actor actor, string userId, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await db.RequireAdminAsync(time, actor, "users", "view user", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, "view user", ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new PortalNotFoundException("That user does not exist.");
         var memberships = await db.TenantMemberships.AsNoTracking()
@@ -68,13 +71,14 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         return new UserDetails((await SummariesAsync(db, [user], ct))[0], memberships);
     }
 
+    [Requires(Permission.UsersManage)]
     public async Task<CreatedUser> CreateAsync(Actor actor, NewUser input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await db.RequireAdminAsync(time, actor, "users", "create user", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, "create user", ct);
 
         var errors = new Dictionary<string, string[]>();
         var email = input.Email?.Trim() ?? "";
@@ -147,12 +151,13 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
     /// A fresh one-time set-password token. Issuing one changes nothing else; using it (or any password
     /// change) changes the security stamp and so voids every earlier token.
     /// </summary>
+    [Requires(Permission.UsersManage)]
     public async Task<string> IssueInviteAsync(Actor actor, string userId, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await db.RequireAdminAsync(time, actor, "users", "issue invite", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, "issue invite", ct);
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
         var token = await users.GeneratePasswordResetTokenAsync(user);
         db.Record(time, actor, AuditActions.UserInviteIssued, $"user {user.Email}");
@@ -184,6 +189,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         return [];
     }
 
+    [Requires(Permission.UsersManage)]
     public async Task SetRolesAsync(Actor actor, string userId, IReadOnlyCollection<string> roles, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -191,7 +197,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await db.RequireAdminAsync(time, actor, "users", "change roles", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, "change roles", ct);
         if (roles.FirstOrDefault(r => !GlobalRoles.IsKnown(r)) is { } unknown)
             throw new PortalValidationException("Roles", $"\"{unknown}\" is not a role.");
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
@@ -222,13 +228,14 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
     }
 
     /// <summary>Locks (indefinitely) or unlocks an account. Locking ends the user's open sessions.</summary>
+    [Requires(Permission.UsersManage)]
     public async Task SetLockedAsync(Actor actor, string userId, bool locked, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        await db.RequireAdminAsync(time, actor, "users", locked ? "lock user" : "unlock user", ct);
+        await access.RequireAsync(db, actor, Permission.UsersManage, AccessTarget.Portal, locked ? "lock user" : "unlock user", ct);
         var user = await users.FindByIdAsync(userId) ?? throw new PortalNotFoundException("That user does not exist.");
         if (locked && user.Id == actor.UserId)
             throw new PortalValidationException("", "You cannot lock your own account.");

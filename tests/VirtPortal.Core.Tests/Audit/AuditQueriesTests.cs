@@ -177,7 +177,7 @@ public sealed class AuditQueriesTests : PortalTestBase
     {
         await SeedAsync(("a", "test.b"), ("b", "test.a"), ("c", "test.b"));
 
-        var actions = await Audit.ListActionsAsync(Ct);
+        var actions = await Audit.ListActionsAsync(await Host.AdminAsync(), Ct);
 
         Assert.Equal(actions.Order(StringComparer.Ordinal), actions);
         Assert.Equal(actions.Distinct(), actions);

@@ -30,7 +30,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         var id = await Catalog.CreateSizeAsync(admin, Size(name: "  medium "), Ct);
 
-        var size = Assert.Single(await Catalog.ListSizesAsync(includeDisabled: false, Ct));
+        var size = Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: false, Ct));
         Assert.Equal((id, "medium", 2, 4096, 40, 0.04m, 29.20m), (size.Id, size.Name, size.VCpus, size.RamMiB, size.DiskGiB, size.HourlyPrice, size.MonthlyPrice));
         var entry = Assert.Single(await Host.AuditAsync(AuditActions.CatalogSizeSaved));
         Assert.Equal((admin.UserId, "size medium"), (entry.ActorId, entry.Target));
@@ -45,7 +45,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         await Catalog.CreateSizeAsync(admin, Size(vcpus: vcpus, ramMiB: ramMiB, diskGiB: diskGiB, price: 10_000m), Ct);
 
-        Assert.Single(await Catalog.ListSizesAsync(includeDisabled: false, Ct));
+        Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: false, Ct));
     }
 
     [Theory]
@@ -67,7 +67,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         Assert.Equal(message, e.For(field));
         Assert.Single(e.Errors);
-        Assert.Empty(await Catalog.ListSizesAsync(includeDisabled: true, Ct));
+        Assert.Empty(await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct));
     }
 
     [Theory]
@@ -92,7 +92,7 @@ public sealed class CatalogServiceTests : PortalTestBase
         var e = await Assert.ThrowsAsync<PortalValidationException>(() => Catalog.CreateSizeAsync(admin, Size(name: new string('l', 65)), Ct));
 
         Assert.Equal("A size name has at most 64 characters.", e.For("Name"));
-        Assert.Equal(2, (await Catalog.ListSizesAsync(includeDisabled: true, Ct)).Count);
+        Assert.Equal(2, (await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct)).Count);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         await Catalog.UpdateSizeAsync(admin, id, Size(name: "Medium", vcpus: 4), Ct);
 
-        var size = Assert.Single(await Catalog.ListSizesAsync(includeDisabled: true, Ct));
+        var size = Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct));
         Assert.Equal(("Medium", 4), (size.Name, size.VCpus));
         Assert.Equal(2, (await Host.AuditAsync(AuditActions.CatalogSizeSaved)).Count);
     }
@@ -149,7 +149,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         Assert.Equal("An image reference has at most 500 characters.", tooLong.For(nameof(TemplateInput.ImageRef)));
         Assert.Equal("At most 365 days.", tooLong.For(nameof(TemplateInput.DefaultLeaseDays)));
-        Assert.Equal(2, (await Catalog.ListTemplatesAsync(includeDisabled: true, Ct)).Count);
+        Assert.Equal(2, (await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct)).Count);
     }
 
     [Theory]
@@ -161,7 +161,7 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         await Catalog.CreateOfferingAsync(admin, Offering(storageGiB: storageGiB, connections: connections, leaseDays: leaseDays), Ct);
 
-        Assert.Single(await Catalog.ListOfferingsAsync(includeDisabled: false, Ct));
+        Assert.Single(await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: false, Ct));
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class CatalogServiceTests : PortalTestBase
         Assert.Equal(
             ("At most 65,536 GiB of storage.", "At most 10,000 connections.", "At most 365 days."),
             (high.For(nameof(OfferingInput.StorageGiB)), high.For(nameof(OfferingInput.ConnectionLimit)), high.For(nameof(OfferingInput.DefaultLeaseDays))));
-        Assert.Empty(await Catalog.ListOfferingsAsync(includeDisabled: true, Ct));
+        Assert.Empty(await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: true, Ct));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class CatalogServiceTests : PortalTestBase
         var e = await Assert.ThrowsAsync<PortalValidationException>(() => Catalog.CreateTemplateAsync(admin, Template(sizes: Guid.NewGuid()), Ct));
 
         Assert.NotNull(e.For(nameof(TemplateInput.AllowedSizeIds)));
-        Assert.Empty(await Catalog.ListTemplatesAsync(includeDisabled: true, Ct));
+        Assert.Empty(await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct));
     }
 
     [Theory]
@@ -210,10 +210,10 @@ public sealed class CatalogServiceTests : PortalTestBase
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Catalog.CreateOfferingAsync(user, Offering(), Ct));
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Catalog.SetEnabledAsync(user, CatalogItemKind.Size, sizeId, false, Ct));
 
-        var size = Assert.Single(await Catalog.ListSizesAsync(includeDisabled: true, Ct));
+        var size = Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct));
         Assert.Equal((2, true), (size.VCpus, size.Enabled));
-        Assert.Empty(await Catalog.ListTemplatesAsync(includeDisabled: true, Ct));
-        Assert.Empty(await Catalog.ListOfferingsAsync(includeDisabled: true, Ct));
+        Assert.Empty(await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct));
+        Assert.Empty(await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: true, Ct));
         var denials = await Host.AuditAsync(AuditActions.AccessDenied);
         Assert.Equal(["create size", "edit size", "create template", "create database offering", "disable size"], denials.Select(d => d.Details));
         Assert.All(denials, d => Assert.Equal((user.UserId, "catalog"), (d.ActorId, d.Target)));
@@ -231,12 +231,12 @@ public sealed class CatalogServiceTests : PortalTestBase
         await Catalog.SetEnabledAsync(admin, CatalogItemKind.Size, sizeId, false, Ct);
         await Catalog.SetEnabledAsync(admin, CatalogItemKind.Offering, offeringId, false, Ct);
 
-        Assert.Empty(await Catalog.ListTemplatesAsync(includeDisabled: false, Ct));
-        Assert.Empty(await Catalog.ListSizesAsync(includeDisabled: false, Ct));
-        Assert.Empty(await Catalog.ListOfferingsAsync(includeDisabled: false, Ct));
-        Assert.False(Assert.Single(await Catalog.ListTemplatesAsync(includeDisabled: true, Ct)).Enabled);
-        Assert.False(Assert.Single(await Catalog.ListSizesAsync(includeDisabled: true, Ct)).Enabled);
-        Assert.False(Assert.Single(await Catalog.ListOfferingsAsync(includeDisabled: true, Ct)).Enabled);
+        Assert.Empty(await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: false, Ct));
+        Assert.Empty(await Catalog.ListSizesAsync(Actor.System, includeDisabled: false, Ct));
+        Assert.Empty(await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: false, Ct));
+        Assert.False(Assert.Single(await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct)).Enabled);
+        Assert.False(Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct)).Enabled);
+        Assert.False(Assert.Single(await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: true, Ct)).Enabled);
         Assert.Equal(["template Debian 12", "size medium", "database offering PostgreSQL small"],
             (await Host.AuditAsync(AuditActions.CatalogItemDisabled)).Select(e => e.Target));
     }
@@ -251,7 +251,7 @@ public sealed class CatalogServiceTests : PortalTestBase
         await Catalog.SetEnabledAsync(admin, CatalogItemKind.Size, sizeId, false, Ct);
         await Catalog.SetEnabledAsync(admin, CatalogItemKind.Size, sizeId, true, Ct);
 
-        Assert.Single(await Catalog.ListSizesAsync(includeDisabled: false, Ct));
+        Assert.Single(await Catalog.ListSizesAsync(Actor.System, includeDisabled: false, Ct));
         Assert.Single(await Host.AuditAsync(AuditActions.CatalogItemDisabled));
         Assert.Single(await Host.AuditAsync(AuditActions.CatalogItemEnabled));
     }
@@ -267,12 +267,12 @@ public sealed class CatalogServiceTests : PortalTestBase
         var open = await Catalog.CreateTemplateAsync(admin, Template(name: "open"), Ct);
         await Catalog.SetEnabledAsync(admin, CatalogItemKind.Size, medium, false, Ct);
 
-        var pickySizes = await Catalog.SizesForTemplateAsync(picky, Ct);
-        var openSizes = await Catalog.SizesForTemplateAsync(open, Ct);
+        var pickySizes = await Catalog.SizesForTemplateAsync(Actor.System, picky, Ct);
+        var openSizes = await Catalog.SizesForTemplateAsync(Actor.System, open, Ct);
 
         Assert.Equal(["small"], pickySizes.Select(s => s.Name));
         Assert.Equal(["small", "large"], openSizes.Select(s => s.Name));
-        Assert.Equal(new[] { small, medium }.Order(), (await Catalog.ListTemplatesAsync(includeDisabled: false, Ct)).Single(t => t.Name == "picky").AllowedSizeIds.Order());
+        Assert.Equal(new[] { small, medium }.Order(), (await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: false, Ct)).Single(t => t.Name == "picky").AllowedSizeIds.Order());
     }
 
     [Fact]
@@ -285,15 +285,15 @@ public sealed class CatalogServiceTests : PortalTestBase
 
         await Catalog.UpdateTemplateAsync(admin, id, Template(sizes: [large]), Ct);
 
-        Assert.Equal(["large"], (await Catalog.SizesForTemplateAsync(id, Ct)).Select(s => s.Name));
+        Assert.Equal(["large"], (await Catalog.SizesForTemplateAsync(Actor.System, id, Ct)).Select(s => s.Name));
         await Catalog.UpdateTemplateAsync(admin, id, Template(), Ct);
-        Assert.Equal(["small", "large"], (await Catalog.SizesForTemplateAsync(id, Ct)).Select(s => s.Name));
+        Assert.Equal(["small", "large"], (await Catalog.SizesForTemplateAsync(Actor.System, id, Ct)).Select(s => s.Name));
     }
 
     [Fact]
     public async Task Sizes_for_an_unknown_template_are_not_found()
     {
-        await Assert.ThrowsAsync<PortalNotFoundException>(() => Catalog.SizesForTemplateAsync(Guid.NewGuid(), Ct));
+        await Assert.ThrowsAsync<PortalNotFoundException>(() => Catalog.SizesForTemplateAsync(Actor.System, Guid.NewGuid(), Ct));
     }
 
     [Fact]
@@ -311,12 +311,12 @@ public sealed class CatalogServiceTests : PortalTestBase
             await db.SaveChangesAsync(Ct);
         }
 
-        Assert.Equal(["small", "medium", "large"], (await Catalog.ListSizesAsync(includeDisabled: true, Ct)).Select(s => s.Name));
-        Assert.Equal(["PostgreSQL small", "SQLite embedded"], (await Catalog.ListOfferingsAsync(includeDisabled: true, Ct)).Select(o => o.Name));
-        var templates = await Catalog.ListTemplatesAsync(includeDisabled: true, Ct);
+        Assert.Equal(["small", "medium", "large"], (await Catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct)).Select(s => s.Name));
+        Assert.Equal(["PostgreSQL small", "SQLite embedded"], (await Catalog.ListOfferingsAsync(Actor.System, includeDisabled: true, Ct)).Select(o => o.Name));
+        var templates = await Catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct);
         Assert.Equal([DemoCatalog.DebianTemplate, DemoCatalog.TestGuestTemplate], templates.Select(t => t.Name));
-        Assert.Equal(["small", "medium", "large"], (await Catalog.SizesForTemplateAsync(templates[0].Id, Ct)).Select(s => s.Name));
-        Assert.Equal(["small", "medium"], (await Catalog.SizesForTemplateAsync(templates[1].Id, Ct)).Select(s => s.Name));
+        Assert.Equal(["small", "medium", "large"], (await Catalog.SizesForTemplateAsync(Actor.System, templates[0].Id, Ct)).Select(s => s.Name));
+        Assert.Equal(["small", "medium"], (await Catalog.SizesForTemplateAsync(Actor.System, templates[1].Id, Ct)).Select(s => s.Name));
     }
 
     [Fact]
@@ -328,9 +328,9 @@ public sealed class CatalogServiceTests : PortalTestBase
         // StartAsync ran the first start; this is a restart.
         await demo.InitializeAsync();
 
-        Assert.Equal(3, (await catalog.ListSizesAsync(includeDisabled: true, Ct)).Count);
-        Assert.Equal(2, (await catalog.ListTemplatesAsync(includeDisabled: true, Ct)).Count);
-        Assert.Equal(2, (await catalog.ListOfferingsAsync(includeDisabled: true, Ct)).Count);
+        Assert.Equal(3, (await catalog.ListSizesAsync(Actor.System, includeDisabled: true, Ct)).Count);
+        Assert.Equal(2, (await catalog.ListTemplatesAsync(Actor.System, includeDisabled: true, Ct)).Count);
+        Assert.Equal(2, (await catalog.ListOfferingsAsync(Actor.System, includeDisabled: true, Ct)).Count);
         await using var db = demo.NewDb();
         Assert.Equal(3, await db.VmSizes.CountAsync(Ct));
     }

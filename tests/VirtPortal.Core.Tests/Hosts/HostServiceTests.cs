@@ -46,7 +46,7 @@ public sealed class HostServiceTests : IAsyncLifetime
     [Fact]
     public async Task The_list_shows_each_hosts_capacity_with_overcommit_and_what_is_placed_on_it()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
 
         var demo = Assert.Single(await Hosts.ListAsync(admin, Ct));
@@ -155,14 +155,14 @@ public sealed class HostServiceTests : IAsyncLifetime
         var demo = await DemoAsync();
         await Hosts.SetMaintenanceAsync(admin, demo.Id, maintenance: true, Ct);
 
-        var blocked = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var blocked = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
 
         var refused = await host.RequestAsync(blocked);
         Assert.Equal((RequestState.Failed, "No host has room: demo is maintenance."), (refused.State, refused.FailureDetail));
 
         await Hosts.SetMaintenanceAsync(admin, demo.Id, maintenance: false, Ct);
-        var placed = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);
+        var placed = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
 
         Assert.Equal(RequestState.Completed, (await host.RequestAsync(placed)).State);
@@ -223,7 +223,7 @@ public sealed class HostServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_host_with_a_live_vm_is_not_removed_and_the_refusal_names_the_vm()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
         var demo = await DemoAsync();
 
@@ -236,7 +236,7 @@ public sealed class HostServiceTests : IAsyncLifetime
     [Fact]
     public async Task Removing_a_host_whose_vms_are_gone_forgets_it_and_its_adapter_and_keeps_the_vms_history()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
         await using (var db = host.NewDb())
             await db.Resources.ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ResourceState.Deleted), Ct);
@@ -259,7 +259,7 @@ public sealed class HostServiceTests : IAsyncLifetime
     [Fact]
     public async Task The_driver_of_a_host_with_vms_placed_on_it_cannot_change()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
         var demo = await DemoAsync();
 

@@ -232,7 +232,7 @@ public sealed class LeaseServiceTests : PortalTestBase
         var (s, vm) = await ArrangeAsync(Host);
         await WarnAsync(Host);
 
-        var requestId = await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        var requestId = await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
 
         Assert.Equal(RequestState.Completed, (await Host.RequestAsync(requestId)).State);
         var extended = await ResourceAsync(Host, vm.Id);
@@ -249,7 +249,7 @@ public sealed class LeaseServiceTests : PortalTestBase
         var (s, vm) = await ArrangeAsync(Host);
         await ExpireAsync(Host);
 
-        await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
 
         var back = await ResourceAsync(Host, vm.Id);
         Assert.Equal((ResourceState.Shutoff, (DateTimeOffset?)null, Host.Time.GetUtcNow().AddDays(10)), (back.State, back.ExpiredAt, back.LeaseEndsAt));
@@ -260,7 +260,7 @@ public sealed class LeaseServiceTests : PortalTestBase
     {
         var (s, vm) = await ArrangeAsync(Host);
         await ExpireAsync(Host);
-        await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
         Host.Time.Advance(GracePeriod);
 
         var pass = await Leases(Host).ProcessAsync(Ct);

@@ -29,7 +29,7 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
     public async Task No_more_operations_are_claimed_on_a_host_than_its_limit_and_a_finished_one_frees_a_slot()
     {
         for (var i = 0; i < 5; i++)
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm($"web-{i}"), Ct);
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm($"web-{i}"), Ct);
 
         var claimed = new List<Guid>();
         while (await Provisioning.ClaimNextAsync("worker", Ct) is { } id)
@@ -47,7 +47,7 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
         await using (var db = host.NewDb())
             await db.Hosts.ExecuteUpdateAsync(s => s.SetProperty(h => h.MemoryMiB, 8192).SetProperty(h => h.RamOvercommit, 1.0), Ct);
         for (var i = 0; i < 3; i++)
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm($"web-{i}"), Ct); // 4 GiB each
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm($"web-{i}"), Ct); // 4 GiB each
 
         var first = await Provisioning.ClaimNextAsync("worker", Ct);
         var second = await Provisioning.ClaimNextAsync("worker", Ct);
@@ -65,7 +65,7 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
     [Fact]
     public async Task A_resources_later_operation_waits_until_its_earlier_one_has_finished()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
         var vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         var actions = host.Services.GetRequiredService<ResourceActions>();
@@ -89,7 +89,7 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
         var self = WorkerIdentity.ForThisProcess();
         foreach (var name in new[] { "dead", "alive", "elsewhere" })
         {
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm(name), Ct);
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm(name), Ct);
             host.Time.Advance(TimeSpan.FromSeconds(1)); // queued in this order
         }
 
@@ -116,7 +116,7 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
     [Fact]
     public async Task The_worker_runs_other_vms_operations_while_one_hangs_on_its_host()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("slow"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("slow"), Ct);
         Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
         var slow = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         var demo = await host.DemoHostAsync();
@@ -126,8 +126,8 @@ public sealed class ProvisioningConcurrencyTests : IAsyncLifetime
         await worker.StartAsync(Ct);
         try
         {
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("fast-1"), Ct);
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("fast-2"), Ct);
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("fast-1"), Ct);
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("fast-2"), Ct);
 
             var running = 0;
             for (var waited = 0; waited < 100 && running < 2; waited++)

@@ -33,7 +33,7 @@ public sealed class ProvisioningFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_create_tells_the_requester_one_plain_sentence_and_keeps_the_hosts_words_for_admins()
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         (await host.DemoHostAsync()).Faults.Fail("Start", () => new HypervisorRefusedException(
             "internal error: process exited while connecting to monitor: Could not access KVM kernel module: Permission denied"));
 
@@ -59,7 +59,7 @@ public sealed class ProvisioningFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_host_that_never_answers_fails_the_request_as_not_answering_after_the_retries()
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         (await host.DemoHostAsync()).Faults.Fail("Define", () => new HypervisorUnreachableException("unable to connect to server at 'kvm-1:16509': Connection refused"));
 
         for (var attempt = 0; attempt < 5; attempt++)
@@ -81,7 +81,7 @@ public sealed class ProvisioningFailureTests : IAsyncLifetime
     {
         await using (var db = host.NewDb())
             await db.Hosts.ExecuteUpdateAsync(s => s.SetProperty(h => h.State, HostState.Maintenance), Ct);
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
 
         await Provisioning.RunOnceAsync("worker-a", Ct);
 
@@ -97,7 +97,7 @@ public sealed class ProvisioningFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_host_call_that_outlasts_the_operation_timeout_fails_as_timed_out()
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         var demo = await host.DemoHostAsync();
         demo.Faults.Hang("Define");
 

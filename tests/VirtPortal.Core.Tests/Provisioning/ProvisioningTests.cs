@@ -31,7 +31,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
     [Fact]
     public async Task An_approved_vm_request_ends_with_a_running_vm_on_a_placed_host_and_a_completed_request()
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
 
         Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
 
@@ -58,7 +58,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
     [InlineData("called")]
     public async Task A_worker_crash_during_create_ends_with_exactly_one_running_vm_once_its_lease_expires(string step)
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         CrashOnceAt(step);
 
         await Assert.ThrowsAsync<SimulatedCrash>(() => Provisioning.RunOnceAsync("worker-a", Ct));
@@ -83,7 +83,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
     [InlineData("called")]
     public async Task A_worker_crash_during_delete_leaves_no_orphan_once_its_lease_expires(string step)
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker-a", Ct);
         var vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         await QueueAsync(vm, OperationKind.Delete);
@@ -100,7 +100,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
     [Fact]
     public async Task A_transient_error_is_retried_after_a_backoff_and_then_succeeds()
     {
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         (await host.DemoHostAsync()).Faults.Fail("Define", () => new HypervisorUnreachableException("connection reset by peer"), times: 1);
 
         Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
@@ -122,7 +122,7 @@ public sealed class ProvisioningTests : IAsyncLifetime
         await using (var hosts = host.NewDb())
             await hosts.Hosts.ExecuteUpdateAsync(s => s.SetProperty(h => h.MemoryMiB, 1_048_576).SetProperty(h => h.Cpus, 256).SetProperty(h => h.StorageGiB, 100_000), Ct);
         for (var i = 0; i < 100; i++)
-            await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm($"vm-{i}"), Ct);
+            await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm($"vm-{i}"), Ct);
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {

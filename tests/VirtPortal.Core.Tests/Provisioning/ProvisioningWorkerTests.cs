@@ -40,7 +40,7 @@ public sealed class ProvisioningWorkerTests : IAsyncLifetime
         var idleDelay = host.Services.GetRequiredService<IOptions<ProvisioningOptions>>().Value.IdleDelay;
         await host.Time.WaitForTimerAsync(idleDelay, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
 
         var state = ResourceState.Provisioning;
         for (var waited = 0; waited < 100 && state != ResourceState.Running; waited++)

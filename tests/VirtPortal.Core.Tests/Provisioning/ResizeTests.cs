@@ -22,7 +22,7 @@ public sealed class ResizeTests : IAsyncLifetime
     {
         host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         Assert.Equal(ResourceState.Running, vm.State);
@@ -47,7 +47,7 @@ public sealed class ResizeTests : IAsyncLifetime
     [Fact]
     public async Task A_resize_changes_vcpus_and_memory_and_leaves_the_disk_as_it_is()
     {
-        var preflight = await host.Requests().PreflightAsync(scenario.Requester, ResizeDraft(scenario.Catalog.Large), Ct);
+        var preflight = await host.Drafts().PreflightAsync(scenario.Requester, ResizeDraft(scenario.Catalog.Large), Ct);
         await ApprovedResizeToLargeAsync();
         await Provisioning.RunOnceAsync("worker", Ct);
 
@@ -114,9 +114,9 @@ public sealed class ResizeTests : IAsyncLifetime
     /// <summary>Large is over the auto-approval limits: submit, then the approver approves.</summary>
     private async Task<Guid> ApprovedResizeToLargeAsync()
     {
-        var requestId = await host.Requests().SubmitAsync(scenario.Requester, ResizeDraft(scenario.Catalog.Large), Ct);
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, ResizeDraft(scenario.Catalog.Large), Ct);
         if ((await host.RequestAsync(requestId)).State == RequestState.PendingApproval)
-            await host.Requests().ApproveAsync(scenario.Approver, requestId, Ct);
+            await host.Decisions().ApproveAsync(scenario.Approver, requestId, Ct);
         Assert.Equal(RequestState.Approved, (await host.RequestAsync(requestId)).State);
         return requestId;
     }

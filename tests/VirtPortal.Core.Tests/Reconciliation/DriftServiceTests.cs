@@ -25,7 +25,7 @@ public sealed class DriftServiceTests : IAsyncLifetime
     {
         host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await Provisioning.RunOnceAsync("worker", Ct);
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         hypervisor = await host.DemoHostAsync();

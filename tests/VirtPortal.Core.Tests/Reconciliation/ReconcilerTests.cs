@@ -25,7 +25,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     {
         host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
         await host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
         vm = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
         hypervisor = await host.DemoHostAsync();
@@ -38,7 +38,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     {
         // A slow create: the domain is defined (shut off, as libvirt shows it paused mid-start) while its start hangs.
         hypervisor.Faults.Hang("Start");
-        await host.Requests().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-2"), Ct);
         var creating = host.Services.GetRequiredService<ProvisioningService>().RunOnceAsync("worker", Ct);
         for (var waited = 0; waited < 100 && (await hypervisor.ListDomainsAsync(Ct)).Count < 2; waited++)
             await Task.Delay(TimeSpan.FromMilliseconds(20), Ct);

@@ -14,10 +14,10 @@ public sealed class OverdueApprovalTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => (p.ApprovalTimeLimit, p.OnTimeout) = (Limit, ApprovalTimeoutAction.Expire));
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
         Host.Time.Advance(Limit - TimeSpan.FromMinutes(1));
 
-        var handled = await Host.Requests().HandleOverdueAsync(Ct);
+        var handled = await Host.Decisions().HandleOverdueAsync(Ct);
 
         Assert.Equal(0, handled);
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);
@@ -28,10 +28,10 @@ public sealed class OverdueApprovalTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => (p.ApprovalTimeLimit, p.OnTimeout) = (Limit, ApprovalTimeoutAction.Expire));
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
         Host.Time.Advance(Limit + TimeSpan.FromMinutes(1));
 
-        var handled = await Host.Requests().HandleOverdueAsync(Ct);
+        var handled = await Host.Decisions().HandleOverdueAsync(Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal(1, handled);
@@ -45,10 +45,10 @@ public sealed class OverdueApprovalTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => (p.ApprovalTimeLimit, p.OnTimeout) = (Limit, ApprovalTimeoutAction.EscalateToAdmins));
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
         Host.Time.Advance(Limit + TimeSpan.FromMinutes(1));
 
-        var handled = await Host.Requests().HandleOverdueAsync(Ct);
+        var handled = await Host.Decisions().HandleOverdueAsync(Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal(1, handled);
@@ -64,13 +64,13 @@ public sealed class OverdueApprovalTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => (p.ApprovalTimeLimit, p.OnTimeout) = (Limit, ApprovalTimeoutAction.EscalateToAdmins));
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
         Host.Time.Advance(Limit + TimeSpan.FromMinutes(1));
-        await Host.Requests().HandleOverdueAsync(Ct);
+        await Host.Decisions().HandleOverdueAsync(Ct);
         var version = (await Host.RequestAsync(id)).Version;
         Host.Time.Advance(Limit * 3);
 
-        var handled = await Host.Requests().HandleOverdueAsync(Ct);
+        var handled = await Host.Decisions().HandleOverdueAsync(Ct);
 
         Assert.Equal(0, handled);
         Assert.Equal(version, (await Host.RequestAsync(id)).Version);
@@ -84,11 +84,11 @@ public sealed class OverdueApprovalTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => (p.ApprovalTimeLimit, p.OnTimeout) = (Limit, ApprovalTimeoutAction.Expire));
-        await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
         Host.Time.Advance(Limit + TimeSpan.FromMinutes(1));
-        await Host.Requests().HandleOverdueAsync(Ct);
+        await Host.Decisions().HandleOverdueAsync(Ct);
 
-        var handled = await Host.Requests().HandleOverdueAsync(Ct);
+        var handled = await Host.Decisions().HandleOverdueAsync(Ct);
 
         Assert.Equal(0, handled);
         Assert.Single(await Host.AuditAsync("request.expired"));

@@ -11,9 +11,9 @@ public sealed class QuotaAndLeaseRequestTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         var bigger = TenantQuota.Default with { VCpus = 32, Vms = 20 };
-        var id = await Host.Requests().SubmitAsync(s.Requester, QuotaIncrease(s, bigger), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, QuotaIncrease(s, bigger), Ct);
 
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
         Assert.Equal(RequestState.Completed, (await Host.RequestAsync(id)).State);
         Assert.Equal(bigger, (await Host.Tenants.GetAsync(s.Admin, s.TenantId, Ct)).Tenant.Quota);
@@ -26,7 +26,7 @@ public sealed class QuotaAndLeaseRequestTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, QuotaIncrease(s, TenantQuota.Default with { VCpus = 32 }), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, QuotaIncrease(s, TenantQuota.Default with { VCpus = 32 }), Ct);
 
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);
         Assert.Equal(TenantQuota.Default, (await Host.Tenants.GetAsync(s.Admin, s.TenantId, Ct)).Tenant.Quota);
@@ -38,7 +38,7 @@ public sealed class QuotaAndLeaseRequestTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         var vm = await RequestTestData.AddVmAsync(Host, s.TenantId, "web", TestCatalog.SmallVm);
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
 
         Assert.Equal(RequestState.Completed, (await Host.RequestAsync(id)).State);
         var extended = Assert.Single(await Host.ResourcesAsync(s.TenantId));
@@ -50,9 +50,9 @@ public sealed class QuotaAndLeaseRequestTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         var vm = await RequestTestData.AddVmAsync(Host, s.TenantId, "web", TestCatalog.SmallVm);
-        await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, ExtendLease(s, vm.Id, 10), Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal(RequestState.PendingApproval, request.State);

@@ -10,9 +10,9 @@ public sealed class RequestCancelTests : PortalTestBase
     public async Task Requester_cancels_a_pending_request()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().CancelAsync(s.Requester, id, Ct);
+        await Host.Decisions().CancelAsync(s.Requester, id, Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal((RequestState.Cancelled, Host.Time.GetUtcNow()), (request.State, request.ClosedAt!.Value));
@@ -23,9 +23,9 @@ public sealed class RequestCancelTests : PortalTestBase
     public async Task Approved_request_cannot_be_cancelled()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Requests().CancelAsync(s.Requester, id, Ct));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Decisions().CancelAsync(s.Requester, id, Ct));
 
         Assert.Equal("A request that is approved cannot be cancelled.", error.Message);
         Assert.Equal(RequestState.Approved, (await Host.RequestAsync(id)).State);
@@ -35,9 +35,9 @@ public sealed class RequestCancelTests : PortalTestBase
     public async Task Another_plain_member_cannot_cancel_someone_elses_request_and_the_denial_is_audited()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().CancelAsync(s.OtherMember, id, Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Decisions().CancelAsync(s.OtherMember, id, Ct));
 
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);
         Assert.Equal(s.OtherMember.UserId, Assert.Single(await Host.AuditAsync(AuditActions.AccessDenied)).ActorId);
@@ -47,9 +47,9 @@ public sealed class RequestCancelTests : PortalTestBase
     public async Task Tenant_owner_cancels_a_members_pending_request()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().CancelAsync(s.Owner, id, Ct);
+        await Host.Decisions().CancelAsync(s.Owner, id, Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal(RequestState.Cancelled, request.State);

@@ -17,7 +17,6 @@ public sealed class RequestConcurrencyTests : PortalTestBase
         var first = await Host.CreateUserAsync("first@test.local", GlobalRoles.Approver);
         var second = await Host.CreateUserAsync("second@test.local", GlobalRoles.Approver);
         var admin = await Host.AdminAsync();
-        var service = Host.Requests();
 
         for (var round = 1; round <= Rounds; round++)
         {
@@ -25,8 +24,8 @@ public sealed class RequestConcurrencyTests : PortalTestBase
             var tenant = await Host.CreateTenantAsync($"Race {round:00}", (requester, TenantRole.Member));
             await RequestTestData.SetQuotaAsync(Host, tenant, TenantQuota.Default with { Vms = 1 });
             var s = new RequestScenario(tenant, catalog, requester, requester, requester, first, admin);
-            var a = await service.SubmitAsync(requester, s.LargeVm("vm-a"), Ct);
-            var b = await service.SubmitAsync(requester, s.LargeVm("vm-b"), Ct);
+            var a = await Host.Drafts().SubmitAsync(requester, s.LargeVm("vm-a"), Ct);
+            var b = await Host.Drafts().SubmitAsync(requester, s.LargeVm("vm-b"), Ct);
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var racers = new[] { Race(gate.Task, first, a), Race(gate.Task, round % 2 == 0 ? second : admin, b) };
 
@@ -48,7 +47,7 @@ public sealed class RequestConcurrencyTests : PortalTestBase
             await gate;
             try
             {
-                await service.ApproveAsync(approver, requestId, Ct);
+                await Host.Decisions().ApproveAsync(approver, requestId, Ct);
                 return null;
             }
             catch (PortalValidationException e)
@@ -63,10 +62,10 @@ public sealed class RequestConcurrencyTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.SetQuotaAsync(Host, s.TenantId, TenantQuota.Default with { Vms = 1 });
-        var fits = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("vm-a"), Ct);
-        var overflows = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("vm-b"), Ct);
+        var fits = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("vm-a"), Ct);
+        var overflows = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("vm-b"), Ct);
 
-        var outcomes = await Host.Requests().BulkApproveAsync(s.Approver, [fits, overflows], Ct);
+        var outcomes = await Host.Decisions().BulkApproveAsync(s.Approver, [fits, overflows], Ct);
 
         Assert.Equal(2, outcomes.Count);
         Assert.Equal(new BulkOutcome(fits, true, null), outcomes.Single(o => o.RequestId == fits));

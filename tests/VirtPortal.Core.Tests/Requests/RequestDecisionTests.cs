@@ -17,9 +17,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Approver_approving_creates_the_resource_and_its_create_operation()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
         var request = await Host.RequestAsync(id);
         var resource = Assert.Single(await Host.ResourcesAsync(s.TenantId));
@@ -34,9 +34,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Approval_notifies_the_requester()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
         await using var db = Host.NewDb();
         var notification = Assert.Single(await db.Notifications.Where(n => n.UserId == s.Requester.UserId).ToListAsync(Ct));
@@ -49,9 +49,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Reject_without_a_reason_is_refused_on_the_reason_field_and_changes_nothing(string reason)
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Requests().RejectAsync(s.Approver, id, reason, Ct));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Decisions().RejectAsync(s.Approver, id, reason, Ct));
 
         Assert.Equal("Say why the request is rejected; the requester sees it.", error.For("Reason"));
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);
@@ -61,9 +61,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Reject_with_a_reason_closes_the_request_and_puts_the_reason_on_the_timeline()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().RejectAsync(s.Approver, id, " Use the small size. ", Ct);
+        await Host.Decisions().RejectAsync(s.Approver, id, " Use the small size. ", Ct);
 
         var request = await Host.RequestAsync(id);
         var last = request.Timeline.OrderBy(e => e.Id).Last();
@@ -78,9 +78,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
         await Host.Tenants.AddMemberAsync(Actor.System, s.TenantId, s.Approver.Name, TenantRole.Member, Ct);
-        var id = await Host.Requests().SubmitAsync(s.Approver, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Approver, s.LargeVm("big"), Ct);
 
-        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().ApproveAsync(s.Approver, id, Ct));
+        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Decisions().ApproveAsync(s.Approver, id, Ct));
 
         Assert.Equal("You cannot decide your own request.", error.Message);
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);
@@ -90,9 +90,9 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Member_without_the_approver_role_cannot_approve_and_the_denial_is_audited()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().ApproveAsync(s.OtherMember, id, Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Decisions().ApproveAsync(s.OtherMember, id, Ct));
 
         var denial = Assert.Single(await Host.AuditAsync(AuditActions.AccessDenied));
         Assert.Equal((s.OtherMember.UserId, (Guid?)s.TenantId), (denial.ActorId, denial.TenantId));
@@ -104,10 +104,10 @@ public sealed class RequestDecisionTests : PortalTestBase
     public async Task Approving_a_rejected_request_is_refused_with_a_clear_message()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
-        await Host.Requests().RejectAsync(s.Approver, id, "Too big.", Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Decisions().RejectAsync(s.Approver, id, "Too big.", Ct);
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Requests().ApproveAsync(s.Admin, id, Ct));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Decisions().ApproveAsync(s.Admin, id, Ct));
 
         Assert.Equal("The request is already rejected; it cannot be approved.", error.Message);
         Assert.Equal(RequestState.Rejected, (await Host.RequestAsync(id)).State);
@@ -123,9 +123,9 @@ public sealed class RequestDecisionTests : PortalTestBase
             new ApprovalStage { ApproverIds = [s.Approver.UserId] },
             new ApprovalStage { ApproverIds = [second.UserId] },
         ]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal((RequestState.PendingApproval, 2, 2), (request.State, request.CurrentStage, request.StageCount));
@@ -145,10 +145,10 @@ public sealed class RequestDecisionTests : PortalTestBase
             new ApprovalStage { ApproverIds = [s.Approver.UserId] },
             new ApprovalStage { ApproverIds = [second.UserId] },
         ]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
-        await Host.Requests().ApproveAsync(second, id, Ct);
+        await Host.Decisions().ApproveAsync(second, id, Ct);
 
         Assert.Equal(RequestState.Approved, (await Host.RequestAsync(id)).State);
         Assert.Single(await Host.ResourcesAsync(s.TenantId));
@@ -164,10 +164,10 @@ public sealed class RequestDecisionTests : PortalTestBase
             new ApprovalStage { ApproverIds = [s.Approver.UserId] },
             new ApprovalStage { ApproverIds = [second.UserId] },
         ]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
-        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().ApproveAsync(s.Approver, id, Ct));
+        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Decisions().ApproveAsync(s.Approver, id, Ct));
 
         Assert.Equal("You are not an approver of stage 2 for this tenant.", error.Message);
     }
@@ -179,9 +179,9 @@ public sealed class RequestDecisionTests : PortalTestBase
         var second = await Host.CreateUserAsync("second@test.local", GlobalRoles.Approver);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => p.Stages =
             [new ApprovalStage { Mode = StageMode.AllOf, ApproverIds = [s.Approver.UserId, second.UserId] }]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal((RequestState.PendingApproval, 1), (request.State, request.CurrentStage));
@@ -196,10 +196,10 @@ public sealed class RequestDecisionTests : PortalTestBase
         var second = await Host.CreateUserAsync("second@test.local", GlobalRoles.Approver);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => p.Stages =
             [new ApprovalStage { Mode = StageMode.AllOf, ApproverIds = [s.Approver.UserId, second.UserId] }]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
-        await Host.Requests().ApproveAsync(second, id, Ct);
+        await Host.Decisions().ApproveAsync(second, id, Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal(RequestState.Approved, request.State);
@@ -214,10 +214,10 @@ public sealed class RequestDecisionTests : PortalTestBase
         var second = await Host.CreateUserAsync("second@test.local", GlobalRoles.Approver);
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => p.Stages =
             [new ApprovalStage { Mode = StageMode.AllOf, ApproverIds = [s.Approver.UserId, second.UserId] }]);
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
-        await Host.Requests().ApproveAsync(s.Approver, id, Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Decisions().ApproveAsync(s.Approver, id, Ct);
 
-        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().ApproveAsync(s.Approver, id, Ct));
+        var error = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Decisions().ApproveAsync(s.Approver, id, Ct));
 
         Assert.Equal("You already approved this stage.", error.Message);
         Assert.Equal(RequestState.PendingApproval, (await Host.RequestAsync(id)).State);

@@ -13,7 +13,7 @@ public sealed class RequestPreflightTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.AddVmAsync(Host, s.TenantId, "existing", TestCatalog.SmallVm);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
 
         Assert.Equal(
             [("vCPUs", 2, 16, 4), ("RAM", 4096, 32768, 8192), ("Disk", 40, 500, 80), ("VMs", 1, 10, 2), ("Databases", 0, 5, 0)],
@@ -25,7 +25,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
 
         Assert.Equal((TestCatalog.DebianHourly + TestCatalog.SmallHourly) * Showback.HoursPerMonth, preflight.MonthlyCost);
         Assert.Equal(21.90m, preflight.MonthlyCost);
@@ -36,7 +36,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
 
         Assert.True(preflight.Verdict.AutoApproves);
         Assert.True(preflight.CanSubmit);
@@ -48,7 +48,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.LargeVm("big"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.LargeVm("big"), Ct);
 
         Assert.False(preflight.Verdict.AutoApproves);
         Assert.True(preflight.CanSubmit);
@@ -66,7 +66,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm(name), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm(name), Ct);
 
         Assert.Equal([expected], preflight.Errors["Name"]);
         Assert.False(preflight.CanSubmit);
@@ -77,8 +77,8 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var tooLong = await Host.Requests().PreflightAsync(s.Requester, s.NewVm(new string('a', 64)), Ct);
-        var longest = await Host.Requests().PreflightAsync(s.Requester, s.NewVm(new string('a', 63)), Ct);
+        var tooLong = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm(new string('a', 64)), Ct);
+        var longest = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm(new string('a', 63)), Ct);
 
         Assert.Equal(["A name has at most 63 characters."], tooLong.Errors["Name"]);
         Assert.False(longest.Errors.ContainsKey("Name"));
@@ -90,7 +90,7 @@ public sealed class RequestPreflightTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         await RequestTestData.AddVmAsync(Host, s.TenantId, "web", TestCatalog.SmallVm);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
 
         Assert.Equal(["This tenant already has a resource named web."], preflight.Errors["Name"]);
     }
@@ -99,9 +99,9 @@ public sealed class RequestPreflightTests : PortalTestBase
     public async Task Name_asked_for_by_an_open_request_is_taken()
     {
         var s = await RequestTestData.ArrangeAsync(Host);
-        await Host.Requests().SubmitAsync(s.OtherMember, s.LargeVm("web"), Ct);
+        await Host.Drafts().SubmitAsync(s.OtherMember, s.LargeVm("web"), Ct);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web"), Ct);
 
         Assert.Equal(["An open request already asks for web."], preflight.Errors["Name"]);
     }
@@ -111,7 +111,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web", s.Catalog.Large, s.Catalog.Appliance), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web", s.Catalog.Large, s.Catalog.Appliance), Ct);
 
         Assert.Equal(["appliance does not run at size large; it allows small."], preflight.Errors["SizeId"]);
         Assert.False(preflight.Errors.ContainsKey("TemplateId"));
@@ -122,7 +122,7 @@ public sealed class RequestPreflightTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var preflight = await Host.Requests().PreflightAsync(s.Requester, s.NewVm("web", templateId: s.Catalog.Retired), Ct);
+        var preflight = await Host.Drafts().PreflightAsync(s.Requester, s.NewVm("web", templateId: s.Catalog.Retired), Ct);
 
         Assert.Equal(["The template centos-7 is no longer offered."], preflight.Errors["TemplateId"]);
     }
@@ -133,10 +133,11 @@ public sealed class RequestPreflightTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         var outsider = await Host.CreateUserAsync("outsider@test.local");
 
-        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().PreflightAsync(outsider, s.NewVm("web"), Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Drafts().PreflightAsync(outsider, s.NewVm("web"), Ct));
 
+        // Recorded with the tenant probed, so its owners see the probe in their audit log.
         var denial = Assert.Single(await Host.AuditAsync(AuditActions.AccessDenied));
-        Assert.Equal((outsider.UserId, (Guid?)null), (denial.ActorId, denial.TenantId));
+        Assert.Equal((outsider.UserId, (Guid?)s.TenantId), (denial.ActorId, denial.TenantId));
         Assert.Equal($"tenant {s.TenantId}", denial.Target);
     }
 }

@@ -19,7 +19,7 @@ public sealed class RequestSubmitTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         var now = Host.Time.GetUtcNow();
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web", leaseDays: 7), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web", leaseDays: 7), Ct);
 
         var request = await Host.RequestAsync(id);
         var resource = Assert.Single(await Host.ResourcesAsync(s.TenantId));
@@ -34,7 +34,7 @@ public sealed class RequestSubmitTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
 
         await using var db = Host.NewDb();
         var operation = Assert.Single(await db.Operations.ToListAsync(Ct));
@@ -48,7 +48,7 @@ public sealed class RequestSubmitTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal([RequestState.Submitted, RequestState.Approved], request.Timeline.OrderBy(e => e.Id).Select(e => e.To));
@@ -61,7 +61,7 @@ public sealed class RequestSubmitTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
 
         await using var db = Host.NewDb();
         var notification = Assert.Single(await db.Notifications.ToListAsync(Ct));
@@ -81,7 +81,7 @@ public sealed class RequestSubmitTests : PortalTestBase
             return Task.CompletedTask;
         });
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct);
 
         var message = await received.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         Assert.Equal((s.TenantId, id), (message.TenantId!.Value, message.EntityId));
@@ -95,7 +95,7 @@ public sealed class RequestSubmitTests : PortalTestBase
         await RequestTestData.SetPolicyAsync(Host, s.TenantId, p => p.ApprovalTimeLimit = TimeSpan.FromHours(36));
         var now = Host.Time.GetUtcNow();
 
-        var id = await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        var id = await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
         var request = await Host.RequestAsync(id);
         Assert.Equal((RequestState.PendingApproval, 1, 1), (request.State, request.CurrentStage, request.StageCount));
@@ -107,7 +107,7 @@ public sealed class RequestSubmitTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        await Host.Requests().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
+        await Host.Drafts().SubmitAsync(s.Requester, s.LargeVm("big"), Ct);
 
         await using var db = Host.NewDb();
         var notification = Assert.Single(await db.Notifications.ToListAsync(Ct));
@@ -123,7 +123,7 @@ public sealed class RequestSubmitTests : PortalTestBase
         await RequestTestData.SetQuotaAsync(Host, s.TenantId, TenantQuota.Default with { Vms = 1 });
         await RequestTestData.AddVmAsync(Host, s.TenantId, "existing", TestCatalog.SmallVm);
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Requests().SubmitAsync(s.Requester, s.NewVm("web"), Ct));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Drafts().SubmitAsync(s.Requester, s.NewVm("web"), Ct));
 
         Assert.Contains("VMs: 1 used + 1 requested = 2, over the quota of 1", error.For(""), StringComparison.Ordinal);
         await using var db = Host.NewDb();
@@ -138,7 +138,7 @@ public sealed class RequestSubmitTests : PortalTestBase
         var s = await RequestTestData.ArrangeAsync(Host);
         var outsider = await Host.CreateUserAsync("outsider@test.local");
 
-        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Requests().SubmitAsync(outsider, s.NewVm("web"), Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Host.Drafts().SubmitAsync(outsider, s.NewVm("web"), Ct));
 
         Assert.Equal(outsider.UserId, Assert.Single(await Host.AuditAsync(AuditActions.AccessDenied)).ActorId);
         await using var db = Host.NewDb();
@@ -150,7 +150,7 @@ public sealed class RequestSubmitTests : PortalTestBase
     {
         var s = await RequestTestData.ArrangeAsync(Host);
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Requests().SubmitAsync(s.Requester, s.NewVm("Web"), Ct));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => Host.Drafts().SubmitAsync(s.Requester, s.NewVm("Web"), Ct));
 
         Assert.Equal("Use lower-case letters only.", error.For("Name"));
         await using var db = Host.NewDb();

@@ -30,7 +30,11 @@ public sealed record RequestScenario(
 
 public static class RequestTestData
 {
-    public static RequestService Requests(this PortalTestHost host) => host.Services.GetRequiredService<RequestService>();
+    public static RequestDrafts Drafts(this PortalTestHost host) => host.Services.GetRequiredService<RequestDrafts>();
+
+    public static RequestDecisions Decisions(this PortalTestHost host) => host.Services.GetRequiredService<RequestDecisions>();
+
+    public static RequestQueries RequestQueries(this PortalTestHost host) => host.Services.GetRequiredService<RequestQueries>();
 
     public static async Task<RequestScenario> ArrangeAsync(PortalTestHost host)
     {

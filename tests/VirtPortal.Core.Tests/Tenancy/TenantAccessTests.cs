@@ -1,3 +1,4 @@
+using VirtPortal.Core.Access;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
 
@@ -18,66 +19,66 @@ public sealed class TenantAccessTests
 
     // The whole policy as one table: who, permission, archived tenant, allowed.
     // Requests are for members and owners of active tenants only; a global role alone grants none.
-    public static TheoryData<Who, TenantPermission, bool, bool> Policy => new()
+    public static TheoryData<Who, Permission, bool, bool> Policy => new()
     {
-        { Who.Admin, TenantPermission.View, false, true },
-        { Who.Admin, TenantPermission.View, true, true },
-        { Who.Admin, TenantPermission.ManageMembers, false, true },
-        { Who.Admin, TenantPermission.ManageMembers, true, true },
-        { Who.Admin, TenantPermission.Administer, false, true },
-        { Who.Admin, TenantPermission.Administer, true, true },
-        { Who.Admin, TenantPermission.Request, false, false },
-        { Who.Admin, TenantPermission.Request, true, false },
+        { Who.Admin, Permission.TenantView, false, true },
+        { Who.Admin, Permission.TenantView, true, true },
+        { Who.Admin, Permission.TenantManageMembers, false, true },
+        { Who.Admin, Permission.TenantManageMembers, true, true },
+        { Who.Admin, Permission.TenantAdminister, false, true },
+        { Who.Admin, Permission.TenantAdminister, true, true },
+        { Who.Admin, Permission.TenantRequest, false, false },
+        { Who.Admin, Permission.TenantRequest, true, false },
 
-        { Who.Approver, TenantPermission.View, false, true },
-        { Who.Approver, TenantPermission.View, true, true },
-        { Who.Approver, TenantPermission.ManageMembers, false, false },
-        { Who.Approver, TenantPermission.ManageMembers, true, false },
-        { Who.Approver, TenantPermission.Administer, false, false },
-        { Who.Approver, TenantPermission.Administer, true, false },
-        { Who.Approver, TenantPermission.Request, false, false },
-        { Who.Approver, TenantPermission.Request, true, false },
+        { Who.Approver, Permission.TenantView, false, true },
+        { Who.Approver, Permission.TenantView, true, true },
+        { Who.Approver, Permission.TenantManageMembers, false, false },
+        { Who.Approver, Permission.TenantManageMembers, true, false },
+        { Who.Approver, Permission.TenantAdminister, false, false },
+        { Who.Approver, Permission.TenantAdminister, true, false },
+        { Who.Approver, Permission.TenantRequest, false, false },
+        { Who.Approver, Permission.TenantRequest, true, false },
 
-        { Who.Helpdesk, TenantPermission.View, false, true },
-        { Who.Helpdesk, TenantPermission.View, true, true },
-        { Who.Helpdesk, TenantPermission.ManageMembers, false, false },
-        { Who.Helpdesk, TenantPermission.ManageMembers, true, false },
-        { Who.Helpdesk, TenantPermission.Administer, false, false },
-        { Who.Helpdesk, TenantPermission.Administer, true, false },
-        { Who.Helpdesk, TenantPermission.Request, false, false },
-        { Who.Helpdesk, TenantPermission.Request, true, false },
+        { Who.Helpdesk, Permission.TenantView, false, true },
+        { Who.Helpdesk, Permission.TenantView, true, true },
+        { Who.Helpdesk, Permission.TenantManageMembers, false, false },
+        { Who.Helpdesk, Permission.TenantManageMembers, true, false },
+        { Who.Helpdesk, Permission.TenantAdminister, false, false },
+        { Who.Helpdesk, Permission.TenantAdminister, true, false },
+        { Who.Helpdesk, Permission.TenantRequest, false, false },
+        { Who.Helpdesk, Permission.TenantRequest, true, false },
 
-        { Who.Owner, TenantPermission.View, false, true },
-        { Who.Owner, TenantPermission.View, true, false },
-        { Who.Owner, TenantPermission.ManageMembers, false, true },
-        { Who.Owner, TenantPermission.ManageMembers, true, false },
-        { Who.Owner, TenantPermission.Administer, false, false },
-        { Who.Owner, TenantPermission.Administer, true, false },
-        { Who.Owner, TenantPermission.Request, false, true },
-        { Who.Owner, TenantPermission.Request, true, false },
+        { Who.Owner, Permission.TenantView, false, true },
+        { Who.Owner, Permission.TenantView, true, false },
+        { Who.Owner, Permission.TenantManageMembers, false, true },
+        { Who.Owner, Permission.TenantManageMembers, true, false },
+        { Who.Owner, Permission.TenantAdminister, false, false },
+        { Who.Owner, Permission.TenantAdminister, true, false },
+        { Who.Owner, Permission.TenantRequest, false, true },
+        { Who.Owner, Permission.TenantRequest, true, false },
 
-        { Who.Member, TenantPermission.View, false, true },
-        { Who.Member, TenantPermission.View, true, false },
-        { Who.Member, TenantPermission.ManageMembers, false, false },
-        { Who.Member, TenantPermission.ManageMembers, true, false },
-        { Who.Member, TenantPermission.Administer, false, false },
-        { Who.Member, TenantPermission.Administer, true, false },
-        { Who.Member, TenantPermission.Request, false, true },
-        { Who.Member, TenantPermission.Request, true, false },
+        { Who.Member, Permission.TenantView, false, true },
+        { Who.Member, Permission.TenantView, true, false },
+        { Who.Member, Permission.TenantManageMembers, false, false },
+        { Who.Member, Permission.TenantManageMembers, true, false },
+        { Who.Member, Permission.TenantAdminister, false, false },
+        { Who.Member, Permission.TenantAdminister, true, false },
+        { Who.Member, Permission.TenantRequest, false, true },
+        { Who.Member, Permission.TenantRequest, true, false },
 
-        { Who.NonMember, TenantPermission.View, false, false },
-        { Who.NonMember, TenantPermission.View, true, false },
-        { Who.NonMember, TenantPermission.ManageMembers, false, false },
-        { Who.NonMember, TenantPermission.ManageMembers, true, false },
-        { Who.NonMember, TenantPermission.Administer, false, false },
-        { Who.NonMember, TenantPermission.Administer, true, false },
-        { Who.NonMember, TenantPermission.Request, false, false },
-        { Who.NonMember, TenantPermission.Request, true, false },
+        { Who.NonMember, Permission.TenantView, false, false },
+        { Who.NonMember, Permission.TenantView, true, false },
+        { Who.NonMember, Permission.TenantManageMembers, false, false },
+        { Who.NonMember, Permission.TenantManageMembers, true, false },
+        { Who.NonMember, Permission.TenantAdminister, false, false },
+        { Who.NonMember, Permission.TenantAdminister, true, false },
+        { Who.NonMember, Permission.TenantRequest, false, false },
+        { Who.NonMember, Permission.TenantRequest, true, false },
     };
 
     [Theory]
     [MemberData(nameof(Policy))]
-    public void Grants_exactly_what_the_policy_table_says(Who who, TenantPermission permission, bool archived, bool expected)
+    public void Grants_exactly_what_the_policy_table_says(Who who, Permission permission, bool archived, bool expected)
     {
         var (actor, membership) = who switch
         {
@@ -89,7 +90,7 @@ public sealed class TenantAccessTests
             _ => (ActorWith(), null),
         };
 
-        var allowed = TenantAccess.Allows(actor, permission, membership, archived);
+        var allowed = AccessRules.Allows(actor, permission, new AccessFacts { TenantId = Guid.NewGuid(), Membership = membership, TenantArchived = archived });
 
         Assert.Equal(expected, allowed);
     }
@@ -99,7 +100,7 @@ public sealed class TenantAccessTests
     {
         var rows = Policy.Select(row => (row.Data.Item1, row.Data.Item2, row.Data.Item3)).ToHashSet();
 
-        var expected = Enum.GetValues<Who>().Length * Enum.GetValues<TenantPermission>().Length * 2;
+        var expected = Enum.GetValues<Who>().Length * TenantPermissions.Length * 2;
 
         Assert.Equal(expected, rows.Count);
     }
@@ -107,10 +108,13 @@ public sealed class TenantAccessTests
     [Fact]
     public void An_unknown_permission_is_denied_even_to_an_admin()
     {
-        var allowed = TenantAccess.Allows(ActorWith(GlobalRoles.Admin), (TenantPermission)99, TenantRole.Owner, tenantArchived: false);
+        var allowed = AccessRules.Allows(ActorWith(GlobalRoles.Admin), (Permission)99, new AccessFacts { TenantId = Guid.NewGuid(), Membership = TenantRole.Owner });
 
         Assert.False(allowed);
     }
+
+    private static readonly Permission[] TenantPermissions =
+        [Permission.TenantView, Permission.TenantManageMembers, Permission.TenantAdminister, Permission.TenantRequest];
 
     private static Actor ActorWith(params string[] roles) => new("user-1", "user@test.local", roles.ToHashSet());
 }

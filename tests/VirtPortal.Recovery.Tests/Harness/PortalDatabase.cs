@@ -62,7 +62,7 @@ public sealed class PortalDatabase : IAsyncDisposable
             leaseDays = template.DefaultLeaseDays;
         }
 
-        return await provider.GetRequiredService<RequestService>().SubmitAsync(member, new RequestDraft
+        return await provider.GetRequiredService<RequestDrafts>().SubmitAsync(member, new RequestDraft
         {
             Kind = RequestKind.NewVm,
             TenantId = tenantId,

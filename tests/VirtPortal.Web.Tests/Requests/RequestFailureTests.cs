@@ -32,7 +32,7 @@ public sealed class RequestFailureTests() : PortalCoreComponentTest(demo: true)
         var hypervisor = (SimulatedHypervisor)Services.GetRequiredService<HypervisorRegistry>().For(demoHost);
         hypervisor.Faults.Fail("Start", () => new HypervisorRefusedException(HostWords));
 
-        requestId = await Services.GetRequiredService<RequestService>().SubmitAsync(member, new RequestDraft
+        requestId = await Services.GetRequiredService<RequestDrafts>().SubmitAsync(member, new RequestDraft
         {
             Kind = RequestKind.NewVm, TenantId = tenant.Id, Name = "kvm-victim", TemplateId = template.Id, SizeId = size.Id,
             LeaseDays = 7, Justification = "trying the portal",

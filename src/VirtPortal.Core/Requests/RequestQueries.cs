@@ -1,0 +1,87 @@
+using Microsoft.EntityFrameworkCore;
+using VirtPortal.Core.Access;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Policies;
+using VirtPortal.Core.Users;
+
+namespace VirtPortal.Core.Requests;
+
+/// <summary>Requests as their viewers see them: a tenant's list, one request with what the viewer may do to it, the approval inbox.</summary>
+public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
+{
+    [Requires(Permission.RequestView, AccessTargetKind.Tenant)]
+    public async Task<IReadOnlyList<RequestSummary>> ListForTenantAsync(Actor actor, Guid tenantId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await access.RequireAsync(db, actor, Permission.RequestView, AccessTarget.Tenant(tenantId), "view tenant requests", ct);
+        var tenantName = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.Name).FirstAsync(ct);
+        var rows = await db.Requests.AsNoTracking().Where(r => r.TenantId == tenantId)
+            .OrderByDescending(r => r.SubmittedAt).Take(500).ToListAsync(ct);
+        return [.. rows.Select(r => RequestWorkflow.Summarize(r, tenantName))];
+    }
+
+    /// <summary>
+    /// One request, with whether the viewer may cancel or decide it now (the flags the server's own rules
+    /// give). The host's words for a failure go to those who read the whole audit log, where they are kept.
+    /// </summary>
+    [Requires(Permission.RequestView, AccessTargetKind.Request)]
+    public async Task<RequestDetails> GetAsync(Actor actor, Guid requestId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await access.RequireAsync(db, actor, Permission.RequestView, AccessTarget.Request(requestId), "view request", ct);
+        var request = await db.Requests.AsNoTracking().Include(r => r.Timeline).Include(r => r.Approvals).FirstAsync(r => r.Id == requestId, ct);
+        var tenantName = await db.Tenants.Where(t => t.Id == request.TenantId).Select(t => t.Name).FirstAsync(ct);
+        var can = await access.CapabilitiesAsync(actor, AccessTarget.Request(requestId), ct);
+        var readsHostDetail = await access.AllowsAsync(actor, Permission.AuditRead, AccessTarget.Portal, ct);
+        return new RequestDetails(
+            RequestWorkflow.Summarize(request, tenantName), request.Demand, request.RequestedQuota, request.LeaseDays, request.Justification, request.ResourceId,
+            [.. request.Timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new RequestTimelineEntry(e.At, e.ActorName, e.From, e.To, e.Message))],
+            RequestStateMachine.CanCancel(request.State) && can.Can(Permission.RequestCancel),
+            can.Can(Permission.RequestDecide),
+            readsHostDetail ? request.FailureDetail : null);
+    }
+
+    /// <summary>Pending requests <paramref name="actor"/> may decide now, with the facts as after approval.</summary>
+    [Requires(Permission.RequestDecide)]
+    public async Task<IReadOnlyList<InboxItem>> InboxAsync(Actor actor, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await access.RequireAsync(db, actor, Permission.RequestDecide, AccessTarget.Portal, "open the approval inbox", ct);
+        var pending = await db.Requests.AsNoTracking().Include(r => r.Approvals)
+            .Where(r => r.State == RequestState.PendingApproval).OrderBy(r => r.SubmittedAt).Take(500).ToListAsync(ct);
+        var items = new List<InboxItem>();
+        var isRoleApprover = await PortalAccess.IsRoleApproverAsync(db, actor, ct);
+        foreach (var tenantRequests in pending.GroupBy(r => r.TenantId))
+        {
+            var context = await RequestWorkflow.LoadTenantAsync(db, tenantRequests.Key, ct);
+            var tenantFacts = AccessFacts.Of(context.Tenant, actor.UserId) with { IsRoleApprover = isRoleApprover };
+            foreach (var request in tenantRequests)
+            {
+                var facts = tenantFacts with { Request = RequestFacts.Of(request, context.Policy, actor.UserId) };
+                if (!AccessRules.Allows(actor, Permission.RequestDecide, facts))
+                    continue;
+                var usage = await RequestWorkflow.UsageAsync(db, request.TenantId, ct);
+                var quota = QuotaCheck.For(context.Tenant.Quota, usage, request.Demand);
+                var verdict = PolicyEvaluator.Evaluate(context.Policy, await FactsOfAsync(db, request, ct));
+                items.Add(new InboxItem(RequestWorkflow.Summarize(request, context.Tenant.Name),
+                    new Preflight(new Dictionary<string, string[]>(), quota, verdict, request.MonthlyCost,
+                        await RequestWorkflow.StageApproverNamesAsync(db, context.Policy, request.CurrentStage, ct))));
+            }
+        }
+
+        return items;
+    }
+
+    private static async Task<PolicyFacts> FactsOfAsync(PortalDbContext db, Request request, CancellationToken ct)
+    {
+        var facts = new PolicyFacts(request.Kind, request.Demand.VCpus, request.Demand.RamMiB, request.Demand.DiskGiB, request.LeaseDays, request.TemplateId, request.OfferingId);
+        if (request.Kind is RequestKind.ResizeVm && request.SizeId is { } sizeId && await db.VmSizes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sizeId, ct) is { } size)
+            facts = facts with { VCpus = size.VCpus, RamMiB = size.RamMiB, DiskGiB = size.DiskGiB };
+        if (request.Kind is RequestKind.ExtendLease && request.ResourceId is { } id)
+            facts = facts with { IsFirstExtension = await db.Resources.Where(r => r.Id == id).Select(r => r.LeaseExtensions).FirstOrDefaultAsync(ct) == 0 };
+        return facts;
+    }
+
+}
