@@ -71,8 +71,23 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         if (!(await VirshAsync("pool-info", Pool)).Output.Contains("running", StringComparison.Ordinal))
             await RequireAsync("virsh", "-c", Uri, "pool-start", Pool);
         var blank = Path.Combine(ImageDirectory, BlankImageRef + ".qcow2");
+        // An empty file is what a create that failed (another run held the image's lock) left behind.
+        if (File.Exists(blank) && new FileInfo(blank).Length == 0)
+            File.Delete(blank);
         if (!File.Exists(blank))
-            await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", blank, "64M");
+        {
+            // Written under a name of its own and renamed into place, so no run ever sees a half-made image.
+            var partial = $"{blank}.{Environment.ProcessId}.partial";
+            await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", partial, "64M");
+            try
+            {
+                File.Move(partial, blank);
+            }
+            catch (IOException) when (File.Exists(blank))
+            {
+                File.Delete(partial); // Another run got there first with the same image.
+            }
+        }
     }
 
     private static async Task RequireAsync(string program, params string[] arguments)
