@@ -43,6 +43,12 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
     /// </summary>
     public async Task<AccessGrant> RequireAsync(Actor actor, Permission permission, AccessTarget target, string? what = null, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(target);
+        // Most portal-wide permissions need no fact from the database: grant those without opening it
+        // (the notification bell and preferences ask on every render).
+        if (NeedsNoFacts(permission, target) && AccessRules.Allows(actor, permission, new AccessFacts()))
+            return new AccessGrant(new AccessFacts());
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await RequireAsync(db, actor, permission, target, what, ct);
     }
@@ -78,6 +84,9 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
     public async Task<bool> AllowsAsync(Actor actor, Permission permission, AccessTarget target, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(target);
+        if (NeedsNoFacts(permission, target))
+            return AccessRules.Allows(actor, permission, new AccessFacts());
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return AccessRules.Allows(actor, permission, await FactsAsync(db, actor, target, [permission], ct));
     }
@@ -105,6 +114,10 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
             .Where(m => AccessRules.Allows(actor, Permission.AuditRead, new AccessFacts { TenantId = m.TenantId, Membership = m.Role, TenantArchived = m.Archived }))
             .Select(m => m.TenantId)]);
     }
+
+    /// <summary>Whether the portal-wide facts of <see cref="FactsAsync"/> would be empty for this permission.</summary>
+    private static bool NeedsNoFacts(Permission permission, AccessTarget target) =>
+        target.Kind == AccessTargetKind.Portal && permission is not (Permission.AuditOpen or Permission.RequestDecide);
 
     private static async Task<AccessFacts> FactsAsync(PortalDbContext db, Actor actor, AccessTarget target, IReadOnlyCollection<Permission> asked, CancellationToken ct)
     {
