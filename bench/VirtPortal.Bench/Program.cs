@@ -122,7 +122,7 @@ namespace VirtPortal.Bench
 
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
             var resourceId = await db.Requests.Where(r => r.Id == requestId).Select(r => r.ResourceId!.Value).SingleAsync(ct);
-            var domainName = ProvisioningService.DomainName(await db.Resources.AsNoTracking().SingleAsync(r => r.Id == resourceId, ct));
+            var domainName = ResourceLifecycle.DomainName(await db.Resources.AsNoTracking().SingleAsync(r => r.Id == resourceId, ct));
 
             // The console log appears once QEMU starts; its first newline is the guest's first line.
             var firstLine = await FirstConsoleLineAsync(domainName, TimeSpan.FromMinutes(2), ct);

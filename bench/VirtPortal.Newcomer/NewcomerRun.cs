@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Resources;
 
 namespace VirtPortal.Newcomer;
 
@@ -185,7 +186,7 @@ internal static class NewcomerRun
         var running = At("operation.succeeded");
         var split = new ServerSplit(Ms(browser.SubmitClickedAt, submitted), Ms(submitted, approved), Ms(approved, claimed), Ms(claimed, running),
             Ms(running, browser.RunningShownAt));
-        return (split, host, ProvisioningService.DomainName(resource));
+        return (split, host, ResourceLifecycle.DomainName(resource));
     }
 
     private static PortalDbContext Open(string database) =>
@@ -203,7 +204,7 @@ internal static class NewcomerRun
         {
             await using var db = Open(database);
             var resource = await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Name == vmName);
-            return resource is null ? null : ProvisioningService.DomainName(resource);
+            return resource is null ? null : ResourceLifecycle.DomainName(resource);
         }
         catch (Microsoft.Data.Sqlite.SqliteException)
         {

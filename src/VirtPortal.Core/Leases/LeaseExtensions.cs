@@ -22,13 +22,8 @@ public static class LeaseExtensions
         leased.LeaseEndsAt = start.AddDays(request.LeaseDays);
         leased.LeaseExtensions++;
         leased.LeaseWarningSentAt = null;
-        if (leased.State == ResourceState.Expired)
-        {
-            leased.State = ResourceState.Shutoff;
-            leased.ExpiredAt = null;
-        }
-
-        leased.Version++;
+        ResourceLifecycle.Unexpire(leased);
+        ResourceLifecycle.Touch(leased);
         return leased;
     }
 }

@@ -106,21 +106,21 @@ public sealed partial class LeaseService(
                 db.Record(time, Actor.System, AuditActions.ResourceLeaseWarning, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
             case Step.Expire:
-                resource.State = ResourceState.Expired;
-                resource.ExpiredAt = now;
+                ResourceLifecycle.Expire(resource, now);
                 db.Operations.Add(Operation.Queue(resource, OperationKind.Shutdown, Actor.System.UserId, now));
                 text = $"The lease of {kind} {resource.Name} ended: it is being stopped and will be deleted after {options.Value.GraceDays} days unless its lease is extended.";
                 db.Record(time, Actor.System, AuditActions.ResourceExpired, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
             default:
-                resource.State = ResourceState.Deleting;
+                ResourceLifecycle.BeginDelete(resource);
                 db.Operations.Add(Operation.Queue(resource, OperationKind.Delete, Actor.System.UserId, now));
                 text = $"{kind} {resource.Name} is being deleted: its lease ended {options.Value.GraceDays} days ago.";
                 db.Record(time, Actor.System, AuditActions.ResourceLeaseDeleted, $"{kind} {resource.Name}", resource.TenantId, text);
                 break;
         }
 
-        resource.Version++;
+        if (step == Step.Warn)
+            ResourceLifecycle.Touch(resource);
         var members = await db.TenantMemberships.Where(m => m.TenantId == resource.TenantId).Select(m => m.UserId).ToListAsync(ct);
         var link = step == Step.Delete ? $"/tenants/{resource.TenantId}" : $"/requests/new?tenant={resource.TenantId}&kind=ExtendLease&resource={resource.Id}";
         var notifications = members.Select(userId => NotificationService.Add(db, time, userId, NotificationKind.LeaseWarning, text, link, resource.TenantId)).ToList();

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,39 +6,12 @@ using VirtPortal.Core.Data;
 using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Live;
 using VirtPortal.Core.Notifications;
+using VirtPortal.Core.Provisioning.Procedures;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Provisioning;
-
-public sealed class ProvisioningOptions
-{
-    public const string Section = "Provisioning";
-
-    /// <summary>How long a claimed operation is a worker's; after that another worker takes it over.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "01:00:00", ErrorMessage = "Provisioning:LeaseDuration must be between 5 seconds and 1 hour.")]
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
-
-    [Range(1, 100, ErrorMessage = "Provisioning:MaxAttempts must be between 1 and 100.")]
-    public int MaxAttempts { get; set; } = 5;
-
-    /// <summary>How often an idle worker looks at the queue (work queued in this process wakes it at once).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Provisioning:IdleDelay must be between 50 ms and 1 minute.")]
-    public TimeSpan IdleDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a resize waits for a running guest to power off after the power button; keep it under the lease.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "00:30:00", ErrorMessage = "Provisioning:ResizeShutdownTimeout must be between 5 seconds and 30 minutes.")]
-    public TimeSpan ResizeShutdownTimeout { get; set; } = TimeSpan.FromSeconds(90);
-
-    /// <summary>How many operations run at once on one host (as Nova's max_concurrent_builds); one resource's run strictly in order.</summary>
-    [Range(1, 64, ErrorMessage = "Provisioning:MaxConcurrentPerHost must be between 1 and 64.")]
-    public int MaxConcurrentPerHost { get; set; } = 4;
-
-    /// <summary>How long the portal waits for one operation's hypervisor calls before it fails the operation as timed out.</summary>
-    [Range(typeof(TimeSpan), "00:00:10", "02:00:00", ErrorMessage = "Provisioning:OperationTimeout must be between 10 seconds and 2 hours.")]
-    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMinutes(10);
-}
 
 /// <summary>
 /// Turns queued operations into hypervisor calls. A worker claims the oldest runnable operation (one
@@ -134,18 +106,19 @@ public sealed partial class ProvisioningService(
                 }
             }
 
-            await ClaimAsync(db, operation, workerId, now, ct);
+            var request = await ClaimAsync(db, operation, workerId, now, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            if (operation.RequestId is { } id)
-                live.Publish(new RequestChanged(operation.TenantId, id, 0));
+            if (request is not null)
+                live.Publish(new RequestChanged(request.TenantId, request.Id, request.Version));
             return operation.Id;
         }
 
         return null;
     }
 
-    private async Task ClaimAsync(PortalDbContext db, Operation operation, string workerId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Leases the operation to <paramref name="workerId"/>; a create or resize moves its approved request to Provisioning. Returns that request.</summary>
+    private async Task<Request?> ClaimAsync(PortalDbContext db, Operation operation, string workerId, DateTimeOffset now, CancellationToken ct)
     {
         var takenOver = operation.State == OperationState.Running;
         var previous = operation.LeaseOwner;
@@ -156,22 +129,14 @@ public sealed partial class ProvisioningService(
         db.Record(time, Worker, takenOver ? AuditActions.OperationTakenOver : AuditActions.OperationStarted, Target(operation), operation.TenantId,
             $"{operation.Kind}, attempt {operation.Attempts}{(takenOver ? $", from {previous} whose lease had expired or whose process had ended" : "")}");
 
-        if (operation.RequestId is { } requestId && operation.Kind is OperationKind.Create or OperationKind.Resize)
-        {
-            var request = await db.Requests.FirstOrDefaultAsync(r => r.Id == requestId, ct);
-            if (request?.State == RequestState.Approved)
-            {
-                request.State = RequestState.Provisioning;
-                request.Version++;
-                db.RequestEvents.Add(new RequestEvent
-                {
-                    RequestId = request.Id, At = now, ActorId = Worker.UserId, ActorName = Worker.Name,
-                    From = RequestState.Approved, To = RequestState.Provisioning, Message = $"{operation.Kind} started",
-                });
-                db.Record(time, Worker, AuditActions.RequestMovedTo(RequestState.Provisioning), $"request {request.Id}", request.TenantId);
-            }
-        }
+        var request = await RequestOfAsync(db, operation, ct);
+        if (request?.State == RequestState.Approved && operation.Kind is OperationKind.Create or OperationKind.Resize)
+            RequestTransitions.Move(db, time, request, RequestState.Provisioning, Worker, $"{operation.Kind} started");
+        return request;
     }
+
+    private static async Task<Request?> RequestOfAsync(PortalDbContext db, Operation operation, CancellationToken ct) =>
+        operation.RequestId is { } requestId ? await db.Requests.FirstOrDefaultAsync(r => r.Id == requestId, ct) : null;
 
     /// <summary>
     /// Ends the leases of workers of this machine whose process is gone (<paramref name="self"/> tells), so
@@ -255,8 +220,8 @@ public sealed partial class ProvisioningService(
         ResourceState after;
         try
         {
-            var hypervisor = registry.For(host);
-            after = await CallAsync(hypervisor, operation, resource, imageRef, ct).WaitAsync(options.Value.OperationTimeout, time, ct);
+            var context = new ProcedureContext(registry.For(host), operation, resource, imageRef, Step, time, options.Value);
+            after = await OperationProcedure.For(operation.Kind).RunAsync(context, ct).WaitAsync(options.Value.OperationTimeout, time, ct);
         }
         catch (HypervisorException e)
         {
@@ -303,106 +268,6 @@ public sealed partial class ProvisioningService(
         }
     }
 
-    private async Task<ResourceState> CallAsync(IHypervisor hypervisor, Operation operation, Resource resource, string imageRef, CancellationToken ct)
-    {
-        var id = resource.Id;
-        switch (operation.Kind)
-        {
-            case OperationKind.Create:
-                // Two steps, each found again by a retry: a domain defined by a process that died before
-                // starting it is started now, and only a domain the host shows running counts as created.
-                var domain = await hypervisor.GetDomainAsync(id, ct)
-                    ?? await hypervisor.DefineAsync(new DomainSpec(id, DomainName(resource), resource.VCpus, resource.RamMiB, resource.DiskGiB, imageRef), ct);
-                await Step("defined");
-                await hypervisor.EnsureRunningAsync(domain, ct);
-                await Step("started");
-                return await ObservedAsync(hypervisor, resource, operation.Kind, DomainState.Running, ct);
-            case OperationKind.Delete:
-                await hypervisor.DeleteAsync(id, ct);
-                return ResourceState.Deleted;
-            case OperationKind.Start:
-                await hypervisor.StartAsync(id, ct);
-                return await ObservedAsync(hypervisor, resource, operation.Kind, DomainState.Running, ct);
-            case OperationKind.Shutdown:
-                await hypervisor.ShutdownAsync(id, ct); // The guest powers off in its own time; the reconciler follows.
-                break;
-            case OperationKind.ForceOff:
-                await hypervisor.ForceOffAsync(id, ct);
-                return await ObservedAsync(hypervisor, resource, operation.Kind, DomainState.Shutoff, ct);
-            case OperationKind.Reboot:
-                await hypervisor.RebootAsync(id, ct);
-                break;
-            case OperationKind.Suspend:
-                await hypervisor.SuspendAsync(id, ct);
-                return await ObservedAsync(hypervisor, resource, operation.Kind, DomainState.Paused, ct);
-            case OperationKind.Resume:
-                await hypervisor.ResumeAsync(id, ct);
-                return await ObservedAsync(hypervisor, resource, operation.Kind, DomainState.Running, ct);
-            case OperationKind.Resize:
-                await ResizeAsync(hypervisor, resource, operation.TargetVCpus ?? resource.VCpus, operation.TargetRamMiB ?? resource.RamMiB, ct);
-                break;
-        }
-
-        var info = await hypervisor.GetDomainAsync(id, ct) ?? throw new HypervisorNotFoundException($"domain {id} vanished during {operation.Kind}");
-        return Map(info.State);
-    }
-
-    /// <summary>The state the host reports once the call returned; anything but <paramref name="wanted"/> is an attempt that did not work.</summary>
-    private static async Task<ResourceState> ObservedAsync(IHypervisor hypervisor, Resource resource, OperationKind kind, DomainState wanted, CancellationToken ct)
-    {
-        var info = await hypervisor.GetDomainAsync(resource.Id, ct) ?? throw new HypervisorNotFoundException($"{resource.Name} vanished during {kind}.");
-        if (info.State != wanted)
-            throw new GuestStateException($"{kind} of {resource.Name} returned, but the host shows it {info.State}, not {wanted}.");
-        return Map(info.State);
-    }
-
-    /// <summary>
-    /// Hypervisors resize a shut-off guest, so a running one is shut down politely, resized and started
-    /// again (as OpenStack's resize does). Whether to start it again comes from the portal's record, which
-    /// says Running until this operation finishes, so a retry after a crash between the steps ends the same.
-    /// </summary>
-    private async Task ResizeAsync(IHypervisor hypervisor, Resource resource, int vcpus, int memoryMiB, CancellationToken ct)
-    {
-        var id = resource.Id;
-        var domain = await hypervisor.GetDomainAsync(id, ct) ?? throw new HypervisorNotFoundException($"{resource.Name} is gone from its host.");
-        if (domain.State is DomainState.Paused or DomainState.PMSuspended)
-            throw new OperationPreconditionException($"{resource.Name} is paused: resume it or shut it down, then ask for the resize again.");
-        if (domain.State == DomainState.Running)
-        {
-            await hypervisor.ShutdownAsync(id, ct);
-            var deadline = time.GetUtcNow() + options.Value.ResizeShutdownTimeout;
-            while ((await hypervisor.GetDomainAsync(id, ct))?.State is not DomainState.Shutoff)
-            {
-                if (time.GetUtcNow() >= deadline)
-                    throw new OperationPreconditionException(
-                        $"{resource.Name} did not power off within {options.Value.ResizeShutdownTimeout.TotalSeconds:0} s of the power button; shut it down (or force it off) and ask for the resize again.")
-                    { Kind = FailureKind.TimedOut };
-                await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
-            }
-        }
-
-        await hypervisor.ResizeAsync(id, vcpus, memoryMiB, ct);
-        if (resource.State == ResourceState.Running)
-            await hypervisor.StartAsync(id, ct);
-    }
-
-    /// <summary>libvirt's name for the domain: "vp-" and the random tail of the resource id.</summary>
-    public static string DomainName(Resource resource)
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        return "vp-" + resource.Id.ToString("N")[20..];
-    }
-
-    public static ResourceState Map(DomainState state) => state switch
-    {
-        DomainState.Running => ResourceState.Running,
-        DomainState.Paused => ResourceState.Paused,
-        DomainState.Shutoff => ResourceState.Shutoff,
-        DomainState.Crashed => ResourceState.Crashed,
-        DomainState.PMSuspended => ResourceState.PMSuspended,
-        _ => ResourceState.Unknown,
-    };
-
     private async Task FinishAsync(Guid operationId, string workerId, Host? host, ResourceState after, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -417,26 +282,22 @@ public sealed partial class ProvisioningService(
         operation.LeaseOwner = null;
         operation.LeaseExpiresAt = null;
         operation.LastError = null;
-        // An expired resource stays Expired while it is stopped; only a lease extension brings it back.
-        resource.State = resource.State == ResourceState.Expired && after == ResourceState.Shutoff ? ResourceState.Expired : after;
-        resource.Version++;
+        ResourceLifecycle.Observe(resource, after);
         db.Record(time, Worker, AuditActions.OperationSucceeded, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name}{(host is null ? "" : " on " + host.Name)}: now {resource.State}");
         var notifications = new List<Notification>();
-        if (operation.RequestId is { } requestId && operation.Kind is OperationKind.Create or OperationKind.Resize)
+        var request = await RequestOfAsync(db, operation, ct);
+        if (request is { State: RequestState.Provisioning or RequestState.Approved } && operation.Kind is OperationKind.Create or OperationKind.Resize)
         {
-            var request = await db.Requests.FirstOrDefaultAsync(r => r.Id == requestId, ct);
-            if (request is { State: RequestState.Provisioning or RequestState.Approved })
-            {
-                Close(db, request, RequestState.Completed, $"{resource.Name} is {resource.State.ToString().ToLowerInvariant()}{(host is null ? "" : " on " + host.Name)}");
-                notifications.Add(Notify(db, request.RequesterId, resource.TenantId, NotificationKind.ProvisioningFinished,
-                    $"{resource.Name} is ready ({resource.State}).", $"/tenants/{resource.TenantId}"));
-            }
+            RequestTransitions.Move(db, time, request, RequestState.Completed, Worker,
+                $"{resource.Name} is {resource.State.ToString().ToLowerInvariant()}{(host is null ? "" : " on " + host.Name)}");
+            notifications.Add(Notify(db, request.RequesterId, resource.TenantId, NotificationKind.ProvisioningFinished,
+                $"{resource.Name} is ready ({resource.State}).", $"/tenants/{resource.TenantId}"));
         }
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        Publish(resource, operation, notifications);
+        Publish(resource, request, notifications);
         LogSucceeded(operation.Kind, resource.Name, resource.State);
     }
 
@@ -478,8 +339,12 @@ public sealed partial class ProvisioningService(
         if (operation.LeaseOwner != workerId)
             return;
         var resource = await db.Resources.FirstAsync(r => r.Id == operation.ResourceId, ct);
-        if (actual is not null)
-            resource.State = resource.State == ResourceState.Expired && actual.State == DomainState.Shutoff ? ResourceState.Expired : Map(actual.State);
+        if (operation.Kind == OperationKind.Create)
+            ResourceLifecycle.Fail(resource);
+        else if (actual is not null)
+            ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(actual.State));
+        else
+            ResourceLifecycle.Touch(resource);
         if (actual is not null && (actual.VCpus, actual.MemoryMiB) != (resource.VCpus, resource.RamMiB))
         {
             // The approval reserved the new size on the record; the guest kept its old one, and the record follows the guest.
@@ -492,26 +357,20 @@ public sealed partial class ProvisioningService(
         operation.FailureKind = failure.Kind;
         operation.LeaseOwner = null;
         operation.LeaseExpiresAt = null;
-        if (operation.Kind == OperationKind.Create)
-            resource.State = ResourceState.Failed;
-        resource.Version++;
         // The audit log keeps the host's own words; members read the plain sentence.
         db.Record(time, Worker, AuditActions.OperationFailed, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name} failed ({failure.Kind}): {failure.Detail}{cleanup}");
         var notifications = new List<Notification>();
         var sentence = failure.PlainSentence(operation.Kind, operation.RequestId);
-        if (operation.RequestId is { } requestId)
+        var request = await RequestOfAsync(db, operation, ct);
+        if (request is { State: RequestState.Provisioning or RequestState.Approved })
         {
-            var request = await db.Requests.FirstOrDefaultAsync(r => r.Id == requestId, ct);
-            if (request is { State: RequestState.Provisioning or RequestState.Approved })
-            {
-                request.Reason = sentence;
-                request.FailureKind = failure.Kind;
-                request.FailureDetail = failure.Detail;
-                Close(db, request, RequestState.Failed, sentence);
-                notifications.Add(Notify(db, request.RequesterId, resource.TenantId, NotificationKind.ProvisioningFailed,
-                    $"{resource.Name}: {sentence}", $"/requests/{request.Id}"));
-            }
+            request.Reason = sentence;
+            request.FailureKind = failure.Kind;
+            request.FailureDetail = failure.Detail;
+            RequestTransitions.Move(db, time, request, RequestState.Failed, Worker, sentence);
+            notifications.Add(Notify(db, request.RequesterId, resource.TenantId, NotificationKind.ProvisioningFailed,
+                $"{resource.Name}: {sentence}", $"/requests/{request.Id}"));
         }
 
         if (failure.IsHostSide)
@@ -524,76 +383,46 @@ public sealed partial class ProvisioningService(
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        Publish(resource, operation, notifications);
+        Publish(resource, request, notifications);
         LogFailed(operation.Kind, resource.Name, failure.Kind, failure.Detail);
     }
 
     private static string Truncate(string value, int length) => value.Length > length ? value[..(length - 1)] + "…" : value;
 
     /// <summary>
-    /// Leaves the host as a failed operation should: a failed create leaves no domain behind (what an
-    /// attempt defined is removed again), a failed resize leaves the guest as it was (started again if the
-    /// resize had shut it down). Best effort: a host that does not answer keeps what it has, and the
-    /// reconciler reports it. Returns a resize's guest as its host reports it, and a note for the audit.
+    /// Lets the failed operation's procedure leave the host as it should (best effort: a host that does not
+    /// answer keeps what it has, and the reconciler reports it). Returns the guest as its host then reports
+    /// it, when the record must follow it, and a note for the audit.
     /// </summary>
     private async Task<(DomainInfo? Actual, string Note)> SettleOnHostAsync(Guid operationId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var operation = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == operationId, ct);
-        if (operation.Kind is not (OperationKind.Create or OperationKind.Resize))
-            return (null, "");
         var resource = await db.Resources.AsNoTracking().FirstAsync(r => r.Id == operation.ResourceId, ct);
         var host = resource.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, ct) : null;
         if (host is null)
             return (null, "");
+        IHypervisor hypervisor;
         try
         {
-            var hypervisor = registry.For(host);
-            var domain = await hypervisor.GetDomainAsync(resource.Id, ct);
-            if (operation.Kind == OperationKind.Create)
-            {
-                if (domain is null)
-                    return (null, "");
-                await hypervisor.DeleteAsync(resource.Id, ct);
-                return (null, "; the domain it had defined was removed");
-            }
-
-            if (domain?.State == DomainState.Shutoff && resource.State == ResourceState.Running)
-            {
-                await hypervisor.StartAsync(resource.Id, ct);
-                domain = await hypervisor.GetDomainAsync(resource.Id, ct);
-            }
-
-            return (domain, "");
+            hypervisor = registry.For(host);
         }
-        catch (HypervisorException e)
+        catch (HypervisorException)
         {
-            return (null, operation.Kind == OperationKind.Create ? $"; its domain could not be removed ({e.Message})" : "");
+            return (null, "");
         }
-    }
 
-    private void Close(PortalDbContext db, Request request, RequestState to, string message)
-    {
-        RequestStateMachine.EnsureCanMove(request.State, to);
-        var from = request.State;
-        request.State = to;
-        request.ClosedAt = time.GetUtcNow();
-        request.Version++;
-        db.RequestEvents.Add(new RequestEvent
-        {
-            RequestId = request.Id, At = time.GetUtcNow(), ActorId = Worker.UserId, ActorName = Worker.Name, From = from, To = to, Message = message,
-        });
-        db.Record(time, Worker, AuditActions.RequestMovedTo(to), $"request {request.Id}", request.TenantId, message);
+        return await OperationProcedure.For(operation.Kind).SettleAfterFailureAsync(hypervisor, resource, ct);
     }
 
     private Notification Notify(PortalDbContext db, string userId, Guid tenantId, NotificationKind kind, string text, string link) =>
         NotificationService.Add(db, time, userId, kind, text, link, tenantId);
 
-    private void Publish(Resource resource, Operation operation, List<Notification> notifications)
+    private void Publish(Resource resource, Request? request, List<Notification> notifications)
     {
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));
-        if (operation.RequestId is { } requestId)
-            live.Publish(new RequestChanged(operation.TenantId, requestId, 0));
+        if (request is not null)
+            live.Publish(new RequestChanged(request.TenantId, request.Id, request.Version));
         foreach (var notification in notifications)
             live.Publish(new NotificationAdded(notification.UserId, notification.Id));
     }

@@ -42,10 +42,10 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         switch (drift.Kind)
         {
             case DriftKind.Vanished when domain is null:
-                resource.State = ResourceState.Deleted;
+                ResourceLifecycle.Observe(resource, ResourceState.Deleted);
                 break;
             case DriftKind.StateChanged when domain is not null:
-                resource.State = ProvisioningService.Map(domain.State);
+                ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(domain.State));
                 break;
             case DriftKind.Resized when domain is not null:
                 (resource.VCpus, resource.RamMiB) = (domain.VCpus, domain.MemoryMiB);
@@ -105,7 +105,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         var adopted = new Resource
         {
             Id = domain.Id, TenantId = tenant.Id, Kind = ResourceKind.Vm, Name = name, VCpus = domain.VCpus, RamMiB = domain.MemoryMiB,
-            State = ProvisioningService.Map(domain.State), CreatedAt = now, LeaseEndsAt = now.AddDays(30), HostId = host.Id,
+            State = ResourceLifecycle.StateOf(domain.State), CreatedAt = now, LeaseEndsAt = now.AddDays(30), HostId = host.Id,
             PlacementReason = $"adopted from {host.Name}", Version = 1,
         };
         db.Resources.Add(adopted);
@@ -118,7 +118,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
     {
         drift.ResolvedAt = time.GetUtcNow();
         drift.Resolution = $"{resolution} by {actor.Name}";
-        resource.Version++;
+        ResourceLifecycle.Touch(resource);
         db.Record(time, actor, AuditActions.DriftResolved, $"domain {drift.DomainName}", resource.TenantId, $"{drift.Kind}: {resolution}");
         await db.SaveChangesAsync(ct);
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));

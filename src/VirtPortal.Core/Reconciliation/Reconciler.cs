@@ -128,7 +128,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         {
             Drift New(DriftKind kind, string portal, string hypervisor) => new()
             {
-                HostId = host.Id, ResourceId = resource.Id, DomainId = resource.Id, DomainName = ProvisioningService.DomainName(resource),
+                HostId = host.Id, ResourceId = resource.Id, DomainId = resource.Id, DomainName = ResourceLifecycle.DomainName(resource),
                 Kind = kind, PortalView = portal, HypervisorView = hypervisor, DetectedAt = now,
             };
 
@@ -138,9 +138,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 continue;
             }
 
-            var reported = ProvisioningService.Map(domain.State);
-            var expected = resource.State == ResourceState.Expired ? ResourceState.Shutoff : resource.State;
-            if (reported != expected)
+            if (ResourceLifecycle.StateOf(domain.State) != ResourceLifecycle.ExpectedOnHost(resource.State))
                 drifts.Add(New(DriftKind.StateChanged, resource.State.ToString(), domain.State.ToString()));
             if (domain.VCpus != resource.VCpus || domain.MemoryMiB != resource.RamMiB)
                 drifts.Add(New(DriftKind.Resized, $"{resource.VCpus} vCPU, {resource.RamMiB} MiB", $"{domain.VCpus} vCPU, {domain.MemoryMiB} MiB"));

@@ -39,8 +39,9 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
         var operation = Operation.Queue(resource, action, actor.UserId, now);
         db.Operations.Add(operation);
         if (action == OperationKind.Delete)
-            resource.State = ResourceState.Deleting;
-        resource.Version++;
+            ResourceLifecycle.BeginDelete(resource);
+        else
+            ResourceLifecycle.Touch(resource);
         db.Record(time, actor, AuditActions.ResourceAction(action), $"{resource.Kind} {resource.Name}", resource.TenantId, $"operation {operation.Id}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -59,7 +59,7 @@ public static class ResourceApprovals
         operation.TargetRamMiB = size.RamMiB;
         db.Operations.Add(operation);
         (vm.VCpus, vm.RamMiB, vm.SizeId) = (size.VCpus, size.RamMiB, size.Id);
-        vm.Version++;
+        ResourceLifecycle.Touch(vm);
         return vm;
     }
 }

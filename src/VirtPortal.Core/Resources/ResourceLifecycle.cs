@@ -3,8 +3,10 @@ using VirtPortal.Core.Provisioning;
 namespace VirtPortal.Core.Resources;
 
 /// <summary>
-/// Which actions a resource's state offers: the one place the UI (which buttons show) and the server
-/// (which requests it accepts) both ask. The words are libvirt's; <see cref="Label"/> gives cockpit's.
+/// A resource's lifecycle in one place: which actions its state offers (the UI's buttons and the
+/// server's checks both ask here), how a hypervisor's state reads as a resource state, and every change
+/// of <see cref="Resource.State"/> after creation, each of which bumps the version live clients follow.
+/// The words are libvirt's; <see cref="Label"/> gives cockpit's.
 /// </summary>
 public static class ResourceLifecycle
 {
@@ -38,6 +40,82 @@ public static class ResourceLifecycle
         OperationKind.Delete => CanDelete(state),
         _ => false,
     };
+
+    /// <summary>libvirt's name for the domain: "vp-" and the random tail of the resource id.</summary>
+    public static string DomainName(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return "vp-" + resource.Id.ToString("N")[20..];
+    }
+
+    /// <summary>The resource state a hypervisor's domain state stands for.</summary>
+    public static ResourceState StateOf(DomainState state) => state switch
+    {
+        DomainState.Running => ResourceState.Running,
+        DomainState.Paused => ResourceState.Paused,
+        DomainState.Shutoff => ResourceState.Shutoff,
+        DomainState.Crashed => ResourceState.Crashed,
+        DomainState.PMSuspended => ResourceState.PMSuspended,
+        _ => ResourceState.Unknown,
+    };
+
+    /// <summary>What the host should show for a record in <paramref name="state"/>: an expired resource is a stopped one.</summary>
+    public static ResourceState ExpectedOnHost(ResourceState state) => state == ResourceState.Expired ? ResourceState.Shutoff : state;
+
+    /// <summary>
+    /// The host reports <paramref name="reported"/>: the record takes it, unless the record already means
+    /// it (an expired resource stays Expired while it is stopped; only a lease extension brings it back).
+    /// </summary>
+    public static void Observe(Resource resource, ResourceState reported)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (ExpectedOnHost(resource.State) != reported)
+            resource.State = reported;
+        resource.Version++;
+    }
+
+    /// <summary>A delete was asked for (by a member or by the lease's end): the resource is on its way out.</summary>
+    public static void BeginDelete(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        resource.State = ResourceState.Deleting;
+        resource.Version++;
+    }
+
+    /// <summary>The lease ended at <paramref name="now"/>: Expired, stopped, and deleted after the grace period.</summary>
+    public static void Expire(Resource resource, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        resource.State = ResourceState.Expired;
+        resource.ExpiredAt = now;
+        resource.Version++;
+    }
+
+    /// <summary>A lease extension brings an expired resource back stopped: the expiry shut it down, and it stays down until someone starts it.</summary>
+    public static void Unexpire(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (resource.State != ResourceState.Expired)
+            return;
+        resource.State = ResourceState.Shutoff;
+        resource.ExpiredAt = null;
+        resource.Version++;
+    }
+
+    /// <summary>Its create failed: nothing of it is left on a host.</summary>
+    public static void Fail(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        resource.State = ResourceState.Failed;
+        resource.Version++;
+    }
+
+    /// <summary>Something else about the resource changed (lease, size, drift resolution): live clients reload it.</summary>
+    public static void Touch(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        resource.Version++;
+    }
 
     /// <summary>cockpit-machines' plain words for the UI.</summary>
     public static string Label(OperationKind action) => action switch

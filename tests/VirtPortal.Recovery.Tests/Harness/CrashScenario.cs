@@ -294,7 +294,7 @@ public sealed partial class CrashScenario : IAsyncDisposable
         var expected = new HashSet<Guid>();
         foreach (var resource in resources)
         {
-            var name = ProvisioningService.DomainName(resource);
+            var name = ResourceLifecycle.DomainName(resource);
             var live = resource.State == ResourceState.Running;
             var sameName = names.Count(n => n == name);
             var sameUuid = uuids.Count(u => u == resource.Id);
@@ -382,7 +382,7 @@ public sealed partial class CrashScenario : IAsyncDisposable
         {
             await using (var context = database.NewDb())
             {
-                owned = [.. (await context.Resources.AsNoTracking().ToListAsync(CancellationToken.None)).Select(r => (r.Id, ProvisioningService.DomainName(r)))];
+                owned = [.. (await context.Resources.AsNoTracking().ToListAsync(CancellationToken.None)).Select(r => (r.Id, ResourceLifecycle.DomainName(r)))];
             }
 
             await database.DisposeAsync();
