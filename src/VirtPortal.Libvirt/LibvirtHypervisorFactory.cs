@@ -1,6 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Hosts;
@@ -24,37 +21,5 @@ public sealed class LibvirtHypervisorFactory(IOptions<LibvirtOptions> options, I
                 ImageDirectory = settings.ImageDirectory, ConsoleLogDirectory = settings.ConsoleLogDirectory,
             },
             loggers.CreateLogger<LibvirtHypervisor>(), time);
-    }
-}
-
-/// <summary>What every libvirt host of this portal gives its guests ("Libvirt" in configuration).</summary>
-public sealed class LibvirtOptions
-{
-    public const string Section = "Libvirt";
-
-    /// <summary>"user" (QEMU user-mode networking, the default: works on any host), a libvirt network's name, or "" for no NIC.</summary>
-    [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "Libvirt:Network must be \"user\", a libvirt network's name, or empty.")]
-    public string Network { get; set; } = DomainXml.UserNetwork;
-
-    /// <summary>Storage pool for guest disks (qcow2 overlays of the template images in it).</summary>
-    [Required(ErrorMessage = "Libvirt:StoragePool is required.")]
-    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Libvirt:StoragePool must be a plain pool name.")]
-    public string StoragePool { get; set; } = "default";
-
-    /// <summary>Where kernel + initrd images (ImageRef.vmlinuz, ImageRef.initrd) live on the hosts.</summary>
-    [Required(ErrorMessage = "Libvirt:ImageDirectory is required.")]
-    public string ImageDirectory { get; set; } = "/var/lib/libvirt/images";
-
-    /// <summary>Where hosts log each guest's serial console; empty turns the log off.</summary>
-    public string? ConsoleLogDirectory { get; set; } = "/var/log/libvirt/qemu";
-}
-
-public static class LibvirtServiceCollectionExtensions
-{
-    /// <summary>Lets the portal run VMs on libvirt hosts (local qemu:///system or remote URIs), set up by the "Libvirt" section.</summary>
-    public static IServiceCollection AddPortalLibvirt(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<LibvirtOptions>().Bind(configuration.GetSection(LibvirtOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        return services.AddSingleton<IHypervisorFactory, LibvirtHypervisorFactory>();
     }
 }

@@ -1,6 +1,4 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Audit;
@@ -12,19 +10,6 @@ using VirtPortal.Core.Resources;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Leases;
-
-public sealed class LeaseOptions
-{
-    public const string Section = "Leases";
-
-    /// <summary>How many days before a lease ends its tenant is warned.</summary>
-    [Range(0, 90, ErrorMessage = "Leases:WarningDays must be between 0 and 90.")]
-    public int WarningDays { get; set; } = 3;
-
-    /// <summary>How long an expired (stopped) resource is kept before it is deleted.</summary>
-    [Range(0, 365, ErrorMessage = "Leases:GraceDays must be between 0 and 365.")]
-    public int GraceDays { get; set; } = 7;
-}
 
 /// <summary>What one pass over the leases did.</summary>
 public sealed record LeasePass(int Warned, int Expired, int Deleted);
@@ -135,29 +120,4 @@ public sealed partial class LeaseService(
 
     [LoggerMessage(LogLevel.Information, "Leases: {Warned} warned, {Expired} expired, {Deleted} deleted")]
     private partial void LogPass(int warned, int expired, int deleted);
-}
-
-/// <summary>Runs a lease pass every minute.</summary>
-public sealed partial class LeaseMonitor(LeaseService leases, TimeProvider time, ILogger<LeaseMonitor> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
-        do
-        {
-            try
-            {
-                await leases.ProcessAsync(stoppingToken);
-            }
-            catch (DbUpdateException e)
-            {
-                // A database hiccup must not end the monitor; the next tick tries again.
-                LogFailed(e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    [LoggerMessage(LogLevel.Warning, "A lease pass failed")]
-    private partial void LogFailed(Exception exception);
 }

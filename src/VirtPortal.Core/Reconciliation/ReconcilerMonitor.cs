@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -9,14 +8,6 @@ using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Provisioning;
 
 namespace VirtPortal.Core.Reconciliation;
-
-public sealed class ReconcilerOptions
-{
-    public const string Section = "Reconciler";
-
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Reconciler:Interval must be between 1 second and 1 hour.")]
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
-}
 
 /// <summary>Runs the reconciler on a timer and whenever a host reports a lifecycle event.</summary>
 public sealed partial class ReconcilerMonitor(

@@ -19,25 +19,3 @@ public sealed class PortalIdentityOptions
     [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00", ErrorMessage = "Identity:InviteLinkLifetime must be between 5 minutes and 30 days.")]
     public TimeSpan InviteLinkLifetime { get; set; } = TimeSpan.FromDays(3);
 }
-
-/// <summary>Outgoing mail for invite links. Without a host, links are shown to the admin to pass on.</summary>
-public sealed class SmtpOptions
-{
-    public const string Section = "Smtp";
-
-    public string? Host { get; set; }
-
-    [Range(1, 65535, ErrorMessage = "Smtp:Port must be between 1 and 65535.")]
-    public int Port { get; set; } = 587;
-
-    public bool EnableSsl { get; set; } = true;
-
-    public string? UserName { get; set; }
-
-    public string? Password { get; set; }
-
-    [EmailAddress(ErrorMessage = "Smtp:From must be an email address.")]
-    public string From { get; set; } = "virtportal@localhost";
-
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(Host);
-}
