@@ -28,8 +28,12 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
         }
 
         await EnsureDaemonsAsync();
-        await EnsurePoolAsync();
+        // Test classes initialise their fixtures in parallel within one process: the pool and its blank
+        // image are set up once for all of them (two qemu-img runs on one file fail on its lock).
+        await PoolReady.Value;
     }
+
+    private static readonly Lazy<Task> PoolReady = new(EnsurePoolAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public const string LibvirtdPidFile = "/run/libvirtd.pid";
 
@@ -76,16 +80,20 @@ public sealed class SystemLibvirtFixture : IAsyncLifetime
             File.Delete(blank);
         if (!File.Exists(blank))
         {
-            // Written under a name of its own and renamed into place, so no run ever sees a half-made image.
-            var partial = $"{blank}.{Environment.ProcessId}.partial";
-            await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", partial, "64M");
+            // Written under a name of its own and renamed into place, so no other test run sees a half-made image.
+            var partial = $"{blank}.{Guid.NewGuid():N}.partial";
             try
             {
+                await RequireAsync("qemu-img", "create", "-q", "-f", "qcow2", partial, "64M");
                 File.Move(partial, blank);
             }
             catch (IOException) when (File.Exists(blank))
             {
-                File.Delete(partial); // Another run got there first with the same image.
+                // Another test run got there first with the same image.
+            }
+            finally
+            {
+                File.Delete(partial);
             }
         }
     }
