@@ -69,26 +69,17 @@ public static class ResourceLifecycle
     public static void Observe(Resource resource, ResourceState reported)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        if (ExpectedOnHost(resource.State) != reported)
-            resource.State = reported;
-        resource.Version++;
+        MoveTo(resource, ExpectedOnHost(resource.State) == reported ? resource.State : reported);
     }
 
     /// <summary>A delete was asked for (by a member or by the lease's end): the resource is on its way out.</summary>
-    public static void BeginDelete(Resource resource)
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        resource.State = ResourceState.Deleting;
-        resource.Version++;
-    }
+    public static void BeginDelete(Resource resource) => MoveTo(resource, ResourceState.Deleting);
 
     /// <summary>The lease ended at <paramref name="now"/>: Expired, stopped, and deleted after the grace period.</summary>
     public static void Expire(Resource resource, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(resource);
-        resource.State = ResourceState.Expired;
+        MoveTo(resource, ResourceState.Expired);
         resource.ExpiredAt = now;
-        resource.Version++;
     }
 
     /// <summary>A lease extension brings an expired resource back stopped: the expiry shut it down, and it stays down until someone starts it.</summary>
@@ -97,23 +88,24 @@ public static class ResourceLifecycle
         ArgumentNullException.ThrowIfNull(resource);
         if (resource.State != ResourceState.Expired)
             return;
-        resource.State = ResourceState.Shutoff;
+        MoveTo(resource, ResourceState.Shutoff);
         resource.ExpiredAt = null;
-        resource.Version++;
     }
 
     /// <summary>Its create failed: nothing of it is left on a host.</summary>
-    public static void Fail(Resource resource)
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        resource.State = ResourceState.Failed;
-        resource.Version++;
-    }
+    public static void Fail(Resource resource) => MoveTo(resource, ResourceState.Failed);
 
     /// <summary>Something else about the resource changed (lease, size, drift resolution): live clients reload it.</summary>
     public static void Touch(Resource resource)
     {
         ArgumentNullException.ThrowIfNull(resource);
+        resource.Version++;
+    }
+
+    private static void MoveTo(Resource resource, ResourceState state)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        resource.State = state;
         resource.Version++;
     }
 
