@@ -190,17 +190,14 @@ public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactor
     internal async Task EnterStageAsync(
         PortalDbContext db, TenantContext context, Request request, int stage, Actor actor, string why, RequestEffects effects, CancellationToken ct)
     {
-        var from = request.State;
-        RequestStateMachine.EnsureCanMove(from, RequestState.PendingApproval);
+        RequestStateMachine.EnsureCanMove(request.State, RequestState.PendingApproval);
+        var approvers = await RequestWorkflow.StageApproverNamesAsync(db, context.Policy, stage, ct);
+        var message = $"{why}; stage {stage} of {context.Policy.Stages.Count}: {RequestWorkflow.StageDescription(context.Policy.Stages[stage - 1], approvers)}";
+        // Entering the first stage, or the next one: a move (to the same state for a later stage).
+        RequestTransitions.Move(db, time, request, RequestState.PendingApproval, actor, message);
         request.CurrentStage = stage;
         request.StageCount = context.Policy.Stages.Count;
         request.ApprovalDeadline = context.Policy.ApprovalTimeLimit is { } limit ? time.GetUtcNow() + limit : null;
-        var approvers = await RequestWorkflow.StageApproverNamesAsync(db, context.Policy, stage, ct);
-        request.State = RequestState.PendingApproval;
-        request.Version++;
-        var message = $"{why}; stage {stage} of {request.StageCount}: {RequestWorkflow.StageDescription(context.Policy.Stages[stage - 1], approvers)}";
-        RequestTransitions.AddEvent(db, time, request, actor, from, RequestState.PendingApproval, message);
-        db.Record(time, actor, AuditActions.RequestMovedTo(RequestState.PendingApproval), RequestWorkflow.Target(request), request.TenantId, message);
         foreach (var approver in await RequestWorkflow.StageApproverIdsAsync(db, context.Policy.Stages[stage - 1], ct))
         {
             if (approver == request.RequesterId)
