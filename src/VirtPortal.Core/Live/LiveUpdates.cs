@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using VirtPortal.Core.Monitoring;
 
 namespace VirtPortal.Core.Live;
 
@@ -14,6 +15,13 @@ public sealed record RequestChanged(Guid? TenantId, Guid EntityId, long Version)
 
 /// <summary>A resource changed (state, lease, size).</summary>
 public sealed record ResourceChanged(Guid? TenantId, Guid EntityId, long Version) : LiveMessage(TenantId, EntityId, Version);
+
+/// <summary>
+/// A resource's metrics were sampled; the version is the sample's time in Unix milliseconds, so it
+/// grows with every sample of that resource.
+/// </summary>
+public sealed record MetricsSampled(Guid ResourceTenantId, Guid ResourceId, MetricPoint Point)
+    : LiveMessage(ResourceTenantId, ResourceId, Point.At.ToUnixTimeMilliseconds());
 
 /// <summary>A host changed (state, facts, settings); portal-wide, for staff screens.</summary>
 public sealed record HostChanged(Guid EntityId) : LiveMessage(null, EntityId, 0);
