@@ -282,7 +282,7 @@ public sealed partial class ProvisioningService(
         operation.LeaseOwner = null;
         operation.LeaseExpiresAt = null;
         operation.LastError = null;
-        ResourceLifecycle.Observe(resource, after);
+        ResourceLifecycle.Finished(resource, operation.Kind, after, now);
         db.Record(time, Worker, AuditActions.OperationSucceeded, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name}{(host is null ? "" : " on " + host.Name)}: now {resource.State}");
         var notifications = new List<Notification>();
@@ -342,7 +342,7 @@ public sealed partial class ProvisioningService(
         if (operation.Kind == OperationKind.Create)
             ResourceLifecycle.Fail(resource);
         else if (actual is not null)
-            ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(actual.State));
+            ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(actual.State), time.GetUtcNow());
         else
             ResourceLifecycle.Touch(resource);
         if (actual is not null && (actual.VCpus, actual.MemoryMiB) != (resource.VCpus, resource.RamMiB))

@@ -42,10 +42,10 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         switch (drift.Kind)
         {
             case DriftKind.Vanished when domain is null:
-                ResourceLifecycle.Observe(resource, ResourceState.Deleted);
+                ResourceLifecycle.Observe(resource, ResourceState.Deleted, time.GetUtcNow());
                 break;
             case DriftKind.StateChanged when domain is not null:
-                ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(domain.State));
+                ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(domain.State), time.GetUtcNow());
                 break;
             case DriftKind.Resized when domain is not null:
                 (resource.VCpus, resource.RamMiB) = (domain.VCpus, domain.MemoryMiB);

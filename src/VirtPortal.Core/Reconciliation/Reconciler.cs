@@ -29,6 +29,7 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         int added = 0, cleared = 0, unreachable = 0;
         var changedHosts = new HashSet<Guid>();
         var driftHosts = new HashSet<Guid>();
+        var changedResources = new List<(Guid Id, Guid TenantId, long Version)>();
         foreach (var host in hosts)
         {
             var before = host.State;
@@ -61,11 +62,19 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
                 host.State = HostState.Unreachable;
                 host.LastError = e.Message;
                 unreachable++;
+                changedResources.AddRange(await ResourceLifecycle.HostLostAsync(db, host.Id, time.GetUtcNow(), ct));
                 continue;
             }
 
             // Read after this host's listing, never before: a create claimed meanwhile must count as in flight.
-            var found = Compare(host, domains, await LiveResourcesAsync(db, host.Id, ct), await BusyResourcesAsync(db, ct));
+            var resources = await LiveResourcesAsync(db, host.Id, ct);
+            var busy = await BusyResourcesAsync(db, ct);
+            // What the host says of each resource that runs no operation (one that does reports when it ends).
+            var byId = domains.ToDictionary(d => d.Id);
+            var reported = resources.Where(r => !busy.Contains(r.Id)).ToDictionary(
+                r => r.Id, r => byId.TryGetValue(r.Id, out var domain) ? ResourceLifecycle.StateOf(domain.State) : ResourceState.Unknown);
+            changedResources.AddRange(await ResourceLifecycle.ReportAsync(db, reported, time.GetUtcNow(), ct));
+            var found = Compare(host, domains, resources, busy);
             await DescribeFormerResourcesAsync(db, found, ct);
             var open = await db.Drifts.Where(d => d.HostId == host.Id && d.ResolvedAt == null).ToListAsync(ct);
             foreach (var drift in found.Where(f => !open.Any(o => o.DomainId == f.DomainId && o.Kind == f.Kind)))
@@ -87,6 +96,8 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         }
 
         await db.SaveChangesAsync(ct);
+        foreach (var (id, tenantId, version) in changedResources)
+            live.Publish(new ResourceChanged(tenantId, id, version));
         foreach (var id in changedHosts)
             live.Publish(new HostChanged(id));
         foreach (var id in driftHosts)

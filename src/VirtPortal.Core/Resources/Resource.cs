@@ -50,7 +50,17 @@ public sealed class Resource
 
     public decimal HourlyPrice { get; set; }
 
+    /// <summary>The state the portal wants (from requests and actions); see <see cref="ObservedState"/> for what the host says.</summary>
     public ResourceState State { get; set; }
+
+    /// <summary>What its host last reported (Unknown while the host does not answer); null until a host has reported.</summary>
+    public ResourceState? ObservedState { get; set; }
+
+    /// <summary>When the host last confirmed <see cref="ObservedState"/>.</summary>
+    public DateTimeOffset? ObservedAt { get; set; }
+
+    /// <summary>Since when the host has reported <see cref="ObservedState"/>.</summary>
+    public DateTimeOffset? ObservedSince { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 

@@ -27,8 +27,10 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
 
         if (!ResourceLifecycle.UserActions.Contains(action))
             throw new PortalValidationException("", $"{action} is not an action you can ask for here.");
-        if (!ResourceLifecycle.Can(action, resource.Kind, resource.State))
-            throw new PortalValidationException("", $"{resource.Name} is {resource.State.ToString().ToLowerInvariant()}: it cannot {ResourceLifecycle.Label(action).ToLowerInvariant()} now.");
+        // Offered, and accepted, for the state the host shows: a VM paused outside the portal can be resumed.
+        var shown = ResourceLifecycle.Shown(resource);
+        if (!ResourceLifecycle.Can(action, resource.Kind, shown))
+            throw new PortalValidationException("", $"{resource.Name} is {shown.ToString().ToLowerInvariant()}: it cannot {ResourceLifecycle.Label(action).ToLowerInvariant()} now.");
         if (action == OperationKind.Delete && !string.Equals(confirmName?.Trim(), resource.Name, StringComparison.Ordinal))
             throw new PortalValidationException("ConfirmName", $"Type {resource.Name} to confirm.");
         if (await db.Operations.AnyAsync(o => o.ResourceId == resourceId && o.Kind == action

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using VirtPortal.Core.Data;
 using VirtPortal.Core.Provisioning;
 
 namespace VirtPortal.Core.Resources;
@@ -63,14 +65,127 @@ public static class ResourceLifecycle
     public static ResourceState ExpectedOnHost(ResourceState state) => state == ResourceState.Expired ? ResourceState.Shutoff : state;
 
     /// <summary>
-    /// The host reports <paramref name="reported"/>: the record takes it, unless the record already means
-    /// it (an expired resource stays Expired while it is stopped; only a lease extension brings it back).
+    /// The host shows <paramref name="reported"/> and the portal accepts it (a failed operation's outcome,
+    /// an admin accepting drift): the record takes it as the wanted state too, unless the record already
+    /// means it (an expired resource stays Expired while it is stopped; only a lease extension brings it back).
     /// </summary>
-    public static void Observe(Resource resource, ResourceState reported)
+    public static void Observe(Resource resource, ResourceState reported, DateTimeOffset at) => Want(resource, reported, reported, at);
+
+    /// <summary>
+    /// A <paramref name="kind"/> operation succeeded with the host showing <paramref name="reported"/>. The
+    /// wanted state is what the operation asked for: a shutdown wants the VM off even while its guest is
+    /// still powering down in its own time, a reboot wants it running.
+    /// </summary>
+    public static void Finished(Resource resource, OperationKind kind, ResourceState reported, DateTimeOffset at) => Want(resource, kind switch
+    {
+        OperationKind.Shutdown => ResourceState.Shutoff,
+        OperationKind.Reboot => ResourceState.Running,
+        _ => reported,
+    }, reported, at);
+
+    private static void Want(Resource resource, ResourceState wanted, ResourceState reported, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        MoveTo(resource, ExpectedOnHost(resource.State) == reported ? resource.State : reported);
+        Report(resource, reported, at);
+        MoveTo(resource, ExpectedOnHost(resource.State) == wanted ? resource.State : wanted);
     }
+
+    /// <summary>The host confirmed its state at <paramref name="at"/>; keeps <see cref="Resource.ObservedSince"/> when unchanged.</summary>
+    private static void Report(Resource resource, ResourceState reported, DateTimeOffset at)
+    {
+        resource.ObservedAt = at;
+        if (resource.ObservedState == reported)
+            return;
+        resource.ObservedState = reported;
+        resource.ObservedSince = at;
+    }
+
+    /// <summary>
+    /// A host's report (a reconciliation pass, prompted by the timer or by a hypervisor event) of the
+    /// resources that run no operation, leaving their wanted state alone. Written as one statement per
+    /// changed resource, so a version bumped meanwhile by the provisioning worker is never written over.
+    /// A confirmation of the same state only moves <see cref="Resource.ObservedAt"/>. Returns the
+    /// resources whose observed state changed, with their new versions.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> ReportAsync(
+        PortalDbContext db, IReadOnlyDictionary<Guid, ResourceState> reported, DateTimeOffset at, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(reported);
+        var changed = new List<Guid>();
+        foreach (var (id, state) in reported)
+        {
+            var rows = await db.Resources.Where(r => r.Id == id && (r.ObservedState == null || r.ObservedState != state))
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, state).SetProperty(r => r.ObservedSince, at)
+                    .SetProperty(r => r.ObservedAt, at).SetProperty(r => r.Version, r => r.Version + 1), ct);
+            if (rows > 0)
+                changed.Add(id);
+        }
+
+        var ids = reported.Keys.ToList();
+        await db.Resources.Where(r => ids.Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedAt, at), ct);
+        return await VersionsAsync(db, changed, ct);
+    }
+
+    /// <summary>
+    /// Their host does not answer: its resources show Unknown from now, and <see cref="Resource.ObservedAt"/>
+    /// keeps when each was last confirmed. Returns those whose state that changed, with their new versions.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> HostLostAsync(PortalDbContext db, Guid hostId, DateTimeOffset at, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var lost = await db.Resources.Where(r => r.HostId == hostId && r.ObservedState != null && r.ObservedState != ResourceState.Unknown
+                && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
+            .Select(r => r.Id).ToListAsync(ct);
+        await db.Resources.Where(r => lost.Contains(r.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, ResourceState.Unknown).SetProperty(r => r.ObservedSince, at)
+                .SetProperty(r => r.Version, r => r.Version + 1), ct);
+        return await VersionsAsync(db, lost, ct);
+    }
+
+    private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> VersionsAsync(PortalDbContext db, List<Guid> ids, CancellationToken ct) =>
+        ids.Count == 0
+            ? []
+            : [.. (await db.Resources.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.TenantId, r.Version }).ToListAsync(ct))
+                .Select(r => (r.Id, r.TenantId, r.Version))];
+
+    /// <summary>
+    /// What a screen shows, and what actions are offered for: the host's report, except while the portal
+    /// itself drives the state (being created or deleted, gone) or when the report is what the wanted state
+    /// means (an expired resource is a stopped one).
+    /// </summary>
+    public static ResourceState Shown(ResourceState wanted, ResourceState? observed) =>
+        observed is not { } seen || wanted is ResourceState.Provisioning or ResourceState.Deleting or ResourceState.Deleted or ResourceState.Failed
+            || ExpectedOnHost(wanted) == seen
+            ? wanted
+            : seen;
+
+    /// <inheritdoc cref="Shown(ResourceState, ResourceState?)"/>
+    public static ResourceState Shown(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return Shown(resource.State, resource.ObservedState);
+    }
+
+    /// <summary>
+    /// The line a row shows when the host's state and the portal's differ outside a running operation:
+    /// "Paused outside the portal · 21:23:17"; for a host that does not answer, when it was last seen.
+    /// Null when they agree, or while an operation is under way.
+    /// </summary>
+    public static string? DifferenceNote(ResourceState wanted, ResourceState? observed, DateTimeOffset? since, DateTimeOffset? lastConfirmed, bool operationUnderWay, bool hostAnswers)
+    {
+        var shown = Shown(wanted, observed);
+        if (operationUnderWay || shown == wanted)
+            return null;
+        if (!hostAnswers && shown == ResourceState.Unknown)
+            return $"Host not answering · last seen {Clock(lastConfirmed)}";
+        return shown == ResourceState.Unknown
+            ? $"Gone from its host · {Clock(since)}"
+            : $"{shown} outside the portal · {Clock(since)}";
+    }
+
+    private static string Clock(DateTimeOffset? at) =>
+        at?.UtcDateTime.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "never";
 
     /// <summary>A delete was asked for (by a member or by the lease's end): the resource is on its way out.</summary>
     public static void BeginDelete(Resource resource) => MoveTo(resource, ResourceState.Deleting);

@@ -7,9 +7,16 @@ using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Resources;
 
+/// <summary>
+/// One resource as a row shows it. <see cref="State"/> is what it shows and what actions are offered for:
+/// the host's report where there is one (<see cref="ResourceLifecycle.Shown(ResourceState, ResourceState?)"/>);
+/// <see cref="WantedState"/> is the portal's. <see cref="Difference"/> says when the two part outside an
+/// operation, and <see cref="ConfirmedAt"/> when the host last confirmed it.
+/// </summary>
 public sealed record ResourceSummary(
     Guid Id, Guid TenantId, string Name, ResourceKind Kind, ResourceState State, int VCpus, int RamMiB, int DiskGiB,
-    DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version, string? HostName, Provisioning.OperationKind? Pending);
+    DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version, string? HostName, Provisioning.OperationKind? Pending,
+    ResourceState WantedState, DateTimeOffset? ConfirmedAt, string? Difference);
 
 /// <summary>A tenant's resources as its members (and staff) see them.</summary>
 public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, IOptions<LeaseOptions> leases)
@@ -27,11 +34,18 @@ public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory
         var pending = await db.Operations.AsNoTracking()
             .Where(o => ids.Contains(o.ResourceId) && (o.State == Provisioning.OperationState.Pending || o.State == Provisioning.OperationState.Running))
             .Select(o => new { o.ResourceId, o.Kind, o.CreatedAt }).ToListAsync(ct);
-        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, ct);
-        return [.. rows.Select(r => new ResourceSummary(
-            r.Id, r.TenantId, r.Name, r.Kind, r.State, r.VCpus, r.RamMiB, r.DiskGiB, r.LeaseEndsAt, r.LeaseExtensions,
-            r.State == ResourceState.Expired || r.LeaseEndsAt <= soon, r.Version,
-            r.HostId is { } h ? hosts.GetValueOrDefault(h) : null,
-            pending.Where(p => p.ResourceId == r.Id).OrderBy(p => p.CreatedAt).Select(p => (Provisioning.OperationKind?)p.Kind).FirstOrDefault()))];
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => (h.Name, h.State), ct);
+        return [.. rows.Select(r =>
+        {
+            var host = r.HostId is { } h && hosts.TryGetValue(h, out var found) ? found : default((string Name, Hosts.HostState State)?);
+            var next = pending.Where(p => p.ResourceId == r.Id).OrderBy(p => p.CreatedAt).Select(p => (Provisioning.OperationKind?)p.Kind).FirstOrDefault();
+            return Summarize(r, soon, host, next);
+        })];
     }
+
+    internal static ResourceSummary Summarize(Resource r, DateTimeOffset leaseSoon, (string Name, Hosts.HostState State)? host, Provisioning.OperationKind? pending) => new(
+        r.Id, r.TenantId, r.Name, r.Kind, ResourceLifecycle.Shown(r), r.VCpus, r.RamMiB, r.DiskGiB, r.LeaseEndsAt, r.LeaseExtensions,
+        r.State == ResourceState.Expired || r.LeaseEndsAt <= leaseSoon, r.Version, host?.Name, pending,
+        r.State, r.ObservedAt,
+        ResourceLifecycle.DifferenceNote(r.State, r.ObservedState, r.ObservedSince, r.ObservedAt, pending is not null, host?.State != Hosts.HostState.Unreachable));
 }

@@ -806,6 +806,15 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasColumnType("TEXT")
                         .UseCollation("NOCASE");
 
+                    b.Property<long?>("ObservedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ObservedSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ObservedState")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("OfferingId")
                         .HasColumnType("TEXT");
 

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Common;
+using VirtPortal.Core.Live;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Provisioning.Simulated;
+using VirtPortal.Core.Reconciliation;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Tests.Requests;
+
+namespace VirtPortal.Core.Tests.Resources;
+
+/// <summary>
+/// A resource shows what its host last reported, changed the way someone with virsh would change it:
+/// the row says when that differs from what the portal wants, actions follow the host's state, and a
+/// host that stops answering shows its VMs as Unknown until it answers again.
+/// </summary>
+public sealed class ObservedStateTests : IAsyncLifetime
+{
+    private PortalTestHost host = default!;
+    private RequestScenario scenario = default!;
+    private SimulatedHypervisor hypervisor = default!;
+    private Guid vmId;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private Reconciler Reconciler => host.Services.GetRequiredService<Reconciler>();
+
+    private ProvisioningService Provisioning => host.Services.GetRequiredService<ProvisioningService>();
+
+    public async ValueTask InitializeAsync()
+    {
+        host = await PortalTestHost.StartAsync();
+        scenario = await RequestTestData.ArrangeAsync(host);
+        await host.Drafts().SubmitAsync(scenario.Requester, scenario.NewVm("web-1"), Ct);
+        await Provisioning.RunOnceAsync("worker", Ct);
+        vmId = Assert.Single(await host.ResourcesAsync(scenario.TenantId)).Id;
+        hypervisor = await host.DemoHostAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
+
+    private async Task<ResourceSummary> RowAsync() =>
+        Assert.Single(await host.Services.GetRequiredService<ResourceQueries>().ListAsync(scenario.Requester, scenario.TenantId, Ct));
+
+    [Fact]
+    public async Task A_vm_paused_outside_the_portal_shows_paused_with_the_time_and_can_be_resumed_from_the_portal()
+    {
+        var heard = new ConcurrentQueue<ResourceChanged>();
+        using var subscription = host.Services.GetRequiredService<LiveUpdates>().Subscribe(m =>
+        {
+            if (m is ResourceChanged changed && changed.EntityId == vmId)
+                heard.Enqueue(changed);
+            return Task.CompletedTask;
+        });
+        await hypervisor.SuspendAsync(vmId, Ct);
+        var pausedAt = host.Time.GetUtcNow();
+
+        await Reconciler.RunAsync(Ct);
+
+        var row = await RowAsync();
+        Assert.Equal((ResourceState.Paused, ResourceState.Running), (row.State, row.WantedState));
+        Assert.Equal($"Paused outside the portal · {pausedAt.UtcDateTime:HH:mm:ss}", row.Difference);
+        Assert.Equal(pausedAt, row.ConfirmedAt);
+        for (var waited = 0; waited < 100 && heard.IsEmpty; waited++)
+            await Task.Delay(20, Ct);
+        Assert.Equal(row.Version, Assert.Single(heard).Version);
+
+        // Actions follow the host: paused, it resumes; it does not pause again.
+        var actions = host.Services.GetRequiredService<ResourceActions>();
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => actions.RequestAsync(scenario.Requester, vmId, OperationKind.Suspend, ct: Ct));
+        Assert.Contains("is paused", refused.Message, StringComparison.Ordinal);
+        await actions.RequestAsync(scenario.Requester, vmId, OperationKind.Resume, ct: Ct);
+        Assert.True(await Provisioning.RunOnceAsync("worker", Ct));
+
+        row = await RowAsync();
+        Assert.Equal((ResourceState.Running, ResourceState.Running, (string?)null), (row.State, row.WantedState, row.Difference));
+        Assert.Equal(DomainState.Running, (await hypervisor.GetDomainAsync(vmId, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task A_confirmation_of_the_same_state_moves_the_time_but_announces_nothing()
+    {
+        await Reconciler.RunAsync(Ct);
+        var first = await RowAsync();
+        host.Time.Advance(TimeSpan.FromSeconds(15));
+
+        await Reconciler.RunAsync(Ct);
+
+        var second = await RowAsync();
+        Assert.Equal((ResourceState.Running, first.Version), (second.State, second.Version));
+        Assert.Equal(host.Time.GetUtcNow(), second.ConfirmedAt);
+        Assert.Null(second.Difference);
+    }
+
+    [Fact]
+    public async Task A_host_that_stops_answering_shows_its_vms_unknown_with_when_it_was_last_seen_and_they_come_back_on_their_own()
+    {
+        await Reconciler.RunAsync(Ct);
+        var lastSeen = host.Time.GetUtcNow();
+        host.Time.Advance(TimeSpan.FromMinutes(2));
+        hypervisor.Faults.Fail("List", () => new HypervisorUnreachableException("Cannot recv data: Connection reset by peer"), times: 1);
+
+        await Reconciler.RunAsync(Ct);
+
+        var row = await RowAsync();
+        Assert.Equal(ResourceState.Unknown, row.State);
+        Assert.Equal($"Host not answering · last seen {lastSeen.UtcDateTime:HH:mm:ss}", row.Difference);
+        // Actions are offered for what is shown; force off is the one that applies to an unknown state.
+        Assert.True(ResourceLifecycle.Can(OperationKind.ForceOff, ResourceKind.Vm, row.State));
+        Assert.False(ResourceLifecycle.Can(OperationKind.Shutdown, ResourceKind.Vm, row.State));
+
+        host.Time.Advance(TimeSpan.FromSeconds(15));
+        await Reconciler.RunAsync(Ct);
+
+        row = await RowAsync();
+        Assert.Equal((ResourceState.Running, (string?)null), (row.State, row.Difference));
+    }
+
+    [Fact]
+    public async Task A_shutdown_from_the_portal_is_what_the_portal_wants_even_while_the_guest_powers_down()
+    {
+        await host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, vmId, OperationKind.Shutdown, ct: Ct);
+        await Provisioning.RunOnceAsync("worker", Ct);
+        await Reconciler.RunAsync(Ct);
+
+        var row = await RowAsync();
+        Assert.Equal((ResourceState.Shutoff, ResourceState.Shutoff, (string?)null), (row.State, row.WantedState, row.Difference));
+        await using var db = host.NewDb();
+        Assert.False(await db.Drifts.AnyAsync(d => d.ResolvedAt == null, Ct));
+    }
+
+    [Fact]
+    public async Task An_expired_vm_that_its_host_shows_stopped_stays_expired()
+    {
+        await using (var db = host.NewDb())
+        {
+            var vm = await db.Resources.SingleAsync(r => r.Id == vmId, Ct);
+            ResourceLifecycle.Expire(vm, host.Time.GetUtcNow());
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await hypervisor.ForceOffAsync(vmId, Ct);
+        await Reconciler.RunAsync(Ct);
+
+        var row = await RowAsync();
+        Assert.Equal((ResourceState.Expired, (string?)null), (row.State, row.Difference));
+    }
+}
