@@ -12,7 +12,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> storageStates = new();
     private IPlaywright? playwright;
 
+    private readonly Lazy<PortalServer> libvirtServer = new(() => new PortalServer("libvirt"), LazyThreadSafetyMode.ExecutionAndPublication);
+
     public PortalServer Server { get; private set; } = default!;
+
+    /// <summary>A second portal, started on first use, whose host is this machine's libvirt (qemu:///system), for journeys with a real guest.</summary>
+    public PortalServer LibvirtServer => libvirtServer.Value;
 
     public IBrowser Browser { get; private set; } = default!;
 
@@ -41,19 +46,23 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context, signed in as <paramref name="email"/> when given.</summary>
-    public async Task<IBrowserContext> NewContextAsync(string? email = null, string? password = null)
+    public Task<IBrowserContext> NewContextAsync(string? email = null, string? password = null) => NewContextAsync(Server, email, password);
+
+    /// <summary>A fresh browser context on <paramref name="server"/>, signed in as <paramref name="email"/> when given.</summary>
+    public async Task<IBrowserContext> NewContextAsync(PortalServer server, string? email, string? password)
     {
-        var options = new BrowserNewContextOptions { BaseURL = Server.BaseUrl, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } };
+        ArgumentNullException.ThrowIfNull(server);
+        var options = new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } };
         if (email is not null)
-            options.StorageState = await storageStates.GetOrAdd(email, e => new Lazy<Task<string>>(() => SignInAsync(e, password ?? PortalServer.DemoPassword))).Value;
+            options.StorageState = await storageStates.GetOrAdd($"{server.BaseUrl} {email}", _ => new Lazy<Task<string>>(() => SignInAsync(server, email, password ?? PortalServer.DemoPassword))).Value;
         var context = await Browser.NewContextAsync(options);
         context.SetDefaultTimeout(15_000);
         return context;
     }
 
-    private async Task<string> SignInAsync(string email, string password)
+    private async Task<string> SignInAsync(PortalServer server, string email, string password)
     {
-        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.BaseUrl });
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl });
         var page = await context.NewPageAsync();
         await new Pages.LoginPage(page).SignInAsync(email, password);
         await Assertions.Expect(page.GetByTestId("home-title")).ToBeVisibleAsync();
@@ -66,6 +75,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             await Browser.DisposeAsync();
         playwright?.Dispose();
         Server?.Dispose();
+        if (libvirtServer.IsValueCreated)
+            libvirtServer.Value.Dispose();
     }
 }
 

@@ -17,9 +17,12 @@ public sealed class PortalServer : WebApplicationFactory<Program>
     public const string DemoPassword = "virtportal-demo";
 
     private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "virtportal-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string firstRun;
 
-    public PortalServer()
+    /// <param name="firstRun">"simulated" (browser journeys), or "libvirt" for journeys that need a real guest on this machine's qemu:///system.</param>
+    public PortalServer(string firstRun = "simulated")
     {
+        this.firstRun = firstRun;
         UseKestrel(0);
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -39,8 +42,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("Demo:Enabled", "true");
         builder.UseSetting("Demo:Password", DemoPassword);
         builder.UseSetting("Identity:RevalidationInterval", "00:00:02");
-        // Browser journeys run on the simulated host even where a local libvirt answers.
-        builder.UseSetting("Hosts:FirstRun", "simulated");
+        // Browser journeys run on the simulated host even where a local libvirt answers, unless they ask for libvirt.
+        builder.UseSetting("Hosts:FirstRun", firstRun);
     }
 
     protected override void Dispose(bool disposing)
