@@ -18,7 +18,10 @@ public sealed record ResourceSummary(
     DateTimeOffset LeaseEndsAt, int LeaseExtensions, bool LeaseEndsSoon, long Version, string? HostName, Provisioning.OperationKind? Pending,
     ResourceState WantedState, DateTimeOffset? ConfirmedAt, string? Difference);
 
-/// <summary>A tenant's resources as its members (and staff) see them.</summary>
+/// <summary>A row of the helpdesk wall: a resource of any tenant, with its tenant and its host's state.</summary>
+public sealed record WallRow(ResourceSummary Resource, string TenantName, Hosts.HostState? HostState, DateTimeOffset? HostLastSeenAt);
+
+/// <summary>Resources as their tenants' members (and staff) see them, and the whole estate for staff.</summary>
 public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, IOptions<LeaseOptions> leases)
 {
     [Requires(Permission.ResourceView, AccessTargetKind.Tenant)]
@@ -26,26 +29,50 @@ public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory
     {
         await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Tenant(tenantId), "list resources", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return [.. (await RowsAsync(db, db.Resources.Where(r => r.TenantId == tenantId), ct)).Select(r => r.Resource)];
+    }
+
+    /// <summary>Every VM and database of every tenant, for staff (the helpdesk wall), by tenant and name.</summary>
+    [Requires(Permission.ResourceView)]
+    public async Task<IReadOnlyList<WallRow>> ListAllAsync(Actor actor, CancellationToken ct = default)
+    {
+        await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Portal, "list every tenant's resources", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await RowsAsync(db, db.Resources, ct);
+    }
+
+    /// <summary>One resource as a wall row; unknown and forbidden ids are refused alike.</summary>
+    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    public async Task<WallRow> GetAsync(Actor actor, Guid resourceId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "view resource", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return (await RowsAsync(db, db.Resources.Where(r => r.Id == resourceId), ct, includeDeleted: true)).Single();
+    }
+
+    private async Task<List<WallRow>> RowsAsync(PortalDbContext db, IQueryable<Resource> query, CancellationToken ct, bool includeDeleted = false)
+    {
         var soon = time.GetUtcNow().AddDays(leases.Value.WarningDays);
-        var rows = await db.Resources.AsNoTracking()
-            .Where(r => r.TenantId == tenantId && r.State != ResourceState.Deleted)
-            .OrderBy(r => r.Name).ToListAsync(ct);
+        var rows = await query.AsNoTracking()
+            .Where(r => includeDeleted || r.State != ResourceState.Deleted)
+            .OrderBy(r => r.TenantId).ThenBy(r => r.Name).ToListAsync(ct);
         var ids = rows.Select(r => r.Id).ToList();
         var pending = await db.Operations.AsNoTracking()
             .Where(o => ids.Contains(o.ResourceId) && (o.State == Provisioning.OperationState.Pending || o.State == Provisioning.OperationState.Running))
             .Select(o => new { o.ResourceId, o.Kind, o.CreatedAt }).ToListAsync(ct);
-        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => (h.Name, h.State), ct);
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => new { h.Name, h.State, h.LastSeenAt }, ct);
+        var tenantIds = rows.Select(r => r.TenantId).Distinct().ToList();
+        var tenants = await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         return [.. rows.Select(r =>
         {
-            var host = r.HostId is { } h && hosts.TryGetValue(h, out var found) ? found : default((string Name, Hosts.HostState State)?);
+            var host = r.HostId is { } h ? hosts.GetValueOrDefault(h) : null;
             var next = pending.Where(p => p.ResourceId == r.Id).OrderBy(p => p.CreatedAt).Select(p => (Provisioning.OperationKind?)p.Kind).FirstOrDefault();
-            return Summarize(r, soon, host, next);
-        })];
+            var summary = new ResourceSummary(
+                r.Id, r.TenantId, r.Name, r.Kind, ResourceLifecycle.Shown(r), r.VCpus, r.RamMiB, r.DiskGiB, r.LeaseEndsAt, r.LeaseExtensions,
+                r.State == ResourceState.Expired || r.LeaseEndsAt <= soon, r.Version, host?.Name, next,
+                r.State, r.ObservedAt,
+                ResourceLifecycle.DifferenceNote(r.State, r.ObservedState, r.ObservedSince, r.ObservedAt, next is not null, host?.State != Hosts.HostState.Unreachable));
+            return new WallRow(summary, tenants.GetValueOrDefault(r.TenantId) ?? "", host?.State, host?.LastSeenAt);
+        }).OrderBy(r => r.TenantName, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Resource.Name, StringComparer.Ordinal)];
     }
-
-    internal static ResourceSummary Summarize(Resource r, DateTimeOffset leaseSoon, (string Name, Hosts.HostState State)? host, Provisioning.OperationKind? pending) => new(
-        r.Id, r.TenantId, r.Name, r.Kind, ResourceLifecycle.Shown(r), r.VCpus, r.RamMiB, r.DiskGiB, r.LeaseEndsAt, r.LeaseExtensions,
-        r.State == ResourceState.Expired || r.LeaseEndsAt <= leaseSoon, r.Version, host?.Name, pending,
-        r.State, r.ObservedAt,
-        ResourceLifecycle.DifferenceNote(r.State, r.ObservedState, r.ObservedSince, r.ObservedAt, pending is not null, host?.State != Hosts.HostState.Unreachable));
 }

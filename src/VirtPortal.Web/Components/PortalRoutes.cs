@@ -9,6 +9,7 @@ public static class PortalRoutes
     public const string AdminCatalog = "/admin/catalog";
     public const string AdminHosts = "/admin/hosts";
     public const string Audit = "/audit";
+    public const string Wall = "/wall";
     public const string Login = "/Account/Login";
     public const string ChangePassword = "/Account/Manage/ChangePassword";
 

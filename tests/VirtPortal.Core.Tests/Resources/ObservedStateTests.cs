@@ -147,4 +147,29 @@ public sealed class ObservedStateTests : IAsyncLifetime
         var row = await RowAsync();
         Assert.Equal((ResourceState.Expired, (string?)null), (row.State, row.Difference));
     }
+
+    [Fact]
+    public async Task Helpdesk_sees_every_tenants_resources_on_the_wall_as_their_hosts_report_them_and_members_are_refused_it()
+    {
+        var helpdesk = await host.CreateUserAsync("helpdesk@test.local", VirtPortal.Core.Users.GlobalRoles.Helpdesk);
+        var stranger = await host.CreateUserAsync("stranger@test.local");
+        var elsewhere = await host.CreateTenantAsync("Elsewhere", (stranger, VirtPortal.Core.Tenancy.TenantRole.Member));
+        await hypervisor.SuspendAsync(vmId, Ct);
+        await Reconciler.RunAsync(Ct);
+        var queries = host.Services.GetRequiredService<ResourceQueries>();
+
+        var wall = await queries.ListAllAsync(helpdesk, Ct);
+
+        var row = Assert.Single(wall);
+        Assert.Equal((vmId, ResourceState.Paused, "demo"), (row.Resource.Id, row.Resource.State, row.Resource.HostName));
+        Assert.StartsWith("Paused outside the portal", row.Resource.Difference, StringComparison.Ordinal);
+        Assert.Equal(host.Time.GetUtcNow(), row.Resource.ConfirmedAt);
+        Assert.Equal(row, await queries.GetAsync(helpdesk, vmId, Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => queries.ListAllAsync(scenario.Requester, Ct));
+        // A member of another tenant cannot read this one's row by id; the refusal is audited with its tenant.
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => queries.GetAsync(stranger, vmId, Ct));
+        await using var db = host.NewDb();
+        Assert.True(await db.AuditEntries.AnyAsync(e => e.Action == "access.denied" && e.ActorId == stranger.UserId && e.TenantId == scenario.TenantId, Ct));
+        Assert.NotEqual(Guid.Empty, elsewhere);
+    }
 }
