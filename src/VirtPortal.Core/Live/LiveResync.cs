@@ -18,7 +18,7 @@ public sealed record LiveVersions(IReadOnlyDictionary<Guid, long>? Resources, IR
 public sealed class LiveResync(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
 {
     /// <summary>How many entities one resync may name; a screen holds far fewer.</summary>
-    public const int MaxEntities = 2000;
+    public const int MaxEntities = 1000;
 
     [Requires(Permission.SignedIn)]
     public async Task<IReadOnlyList<LiveMessage>> ChangesSinceAsync(Actor actor, LiveVersions held, CancellationToken ct = default)

@@ -18,7 +18,8 @@ public static class LiveHubExtensions
         var services = builder.Services;
         services.AddOptions<LiveOptions>().Bind(builder.Configuration.GetSection(LiveOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        services.AddSignalR();
+        // A resync of LiveResync.MaxEntities ids and versions is about 50 KB; SignalR's default limit is 32 KB.
+        services.AddSignalR().AddHubOptions<LiveHub>(hub => hub.MaximumReceiveMessageSize = 128 * 1024);
         services.AddAuthorizationBuilder().AddPolicy(LiveHub.Policy, policy => policy
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
             .RequireAuthenticatedUser());
