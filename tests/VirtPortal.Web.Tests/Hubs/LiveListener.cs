@@ -65,6 +65,9 @@ public sealed class LiveListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(connection);
         var listener = new LiveListener(connection);
         await connection.StartAsync(TestContext.Current.CancellationToken);
+        // As a real client does: the server joins the groups after the handshake, and it runs an invocation
+        // only after that, so a resync (here of nothing) marks the moment the connection hears everything.
+        await connection.InvokeAsync<int>("Resync", new { resources = new Dictionary<string, long>(), requests = new Dictionary<string, long>() }, TestContext.Current.CancellationToken);
         return listener;
     }
 
