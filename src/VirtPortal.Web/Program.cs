@@ -2,6 +2,7 @@ using VirtPortal.Libvirt;
 using VirtPortal.Web.Components;
 using VirtPortal.Web.Components.Account;
 using VirtPortal.Web.Hosting;
+using VirtPortal.Web.Hubs;
 using VirtPortal.Web.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddPortalIdentity(identity);
 builder.Services.AddPortalLibvirt(builder.Configuration);
 builder.Services.AddPortalAuthorization();
 builder.Services.AddPortalUi();
+builder.AddPortalLive();
 
 var app = builder.Build();
 
@@ -29,6 +31,7 @@ app.UseAntiforgery();
 
 app.MapStaticAssets();
 app.MapPortalHealth();
+app.MapPortalLive();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 

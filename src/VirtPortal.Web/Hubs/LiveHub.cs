@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using VirtPortal.Core.Access;
+using VirtPortal.Core.Common;
+using VirtPortal.Core.Live;
+using VirtPortal.Core.Users;
+using VirtPortal.Web.Security;
+
+namespace VirtPortal.Web.Hubs;
+
+/// <summary>
+/// Live status and metrics for browser scripts (charts, console status) and for scripts outside the
+/// browser, at <see cref="Path"/>. A connection hears what the access table lets its user see: its tenants'
+/// resource and request changes (every tenant's for staff), hosts and drift when it may see those, its own
+/// notifications, and the metrics of the resources it subscribed to. docs/decisions/0008-live-hub.md
+/// describes the contract.
+/// </summary>
+[Authorize(Policy = Policy)]
+public sealed class LiveHub(LiveConnections connections, LiveResync resync, PortalAccess access) : Hub
+{
+    public const string Path = "/hubs/live";
+
+    /// <summary>The authorization policy of the hub: signed in, by any scheme the policy lists.</summary>
+    public const string Policy = "live-hub";
+
+    public override async Task OnConnectedAsync()
+    {
+        await connections.OpenAsync(Context, CurrentActor(), Context.ConnectionAborted);
+        await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Close(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Starts the <c>metrics</c> events of one resource, if the caller may see it (a refusal is audited).</summary>
+    public async Task SubscribeMetrics(Guid resourceId)
+    {
+        try
+        {
+            await access.RequireAsync(CurrentActor(), Permission.ResourceView, AccessTarget.Resource(resourceId), "watch metrics", Context.ConnectionAborted);
+        }
+        catch (PortalAccessDeniedException e)
+        {
+            throw new HubException(e.Message);
+        }
+
+        await connections.SubscribeMetricsAsync(Context.ConnectionId, resourceId, Context.ConnectionAborted);
+    }
+
+    public Task UnsubscribeMetrics(Guid resourceId) =>
+        connections.UnsubscribeMetricsAsync(Context.ConnectionId, resourceId, Context.ConnectionAborted);
+
+    /// <summary>
+    /// Sends the caller a change event for each entity it names, may still see, and holds an older version
+    /// of; returns how many it sent (they arrive before this call's result).
+    /// </summary>
+    public async Task<int> Resync(LiveVersions held)
+    {
+        IReadOnlyList<LiveMessage> changes;
+        try
+        {
+            changes = await resync.ChangesSinceAsync(CurrentActor(), held ?? new LiveVersions(null, null), Context.ConnectionAborted);
+        }
+        catch (PortalValidationException e)
+        {
+            throw new HubException(e.Message);
+        }
+
+        foreach (var change in changes)
+            await Clients.Caller.SendAsync(LiveEvents.NameOf(change)!, LiveChange.Of(change), Context.ConnectionAborted);
+        return changes.Count;
+    }
+
+    private Actor CurrentActor() =>
+        (Context.User is { } user ? ActorAccessor.FromPrincipal(user) : null) ?? throw new HubException("Sign in first.");
+}
