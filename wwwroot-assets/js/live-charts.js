@@ -219,7 +219,7 @@ function plot(chart, target) {
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     scales: { y: chart.max ? { range: [0, chart.max] } : { range: (u, min, max) => [0, Math.max(max, 1)] } },
-    axes: [{}, { size: 70, values: (u, values) => values.map(chart.format) }],
+    axes: [{}, { size: 84, values: (u, values) => values.map(chart.format) }],
     series: [{}, ...chart.series.map(([label, , stroke]) => ({ label, stroke, width: 1.5, value: (u, v) => (v == null ? "–" : chart.format(v)) }))],
   }, [[], ...chart.series.map(() => [])], target);
 }
