@@ -35,6 +35,7 @@ export async function start(element, resourceId, options = {}) {
     stopped: false,
     connection: null,
     resize: null,
+    retry: 0,
     dom: render(element),
   };
   handle.plots = charts.map((chart, i) => plot(chart, handle.dom.plots[i]));
@@ -52,15 +53,26 @@ export async function start(element, resourceId, options = {}) {
   // A reconnect is a new connection: its subscription is gone and points were missed, so ask again.
   connection.onreconnected(() => connect(handle));
   connection.onclose(() => status(handle, "offline"));
+  await open(handle, 0);
+  return handle;
+}
+
+// Automatic reconnect covers a connection that was up; a first start that fails is tried again here.
+const retryDelays = [2000, 5000, 15000, 30000];
+
+async function open(handle, attempt) {
+  if (handle.stopped)
+    return;
   try {
-    await connection.start();
+    await handle.connection.start();
   } catch (error) {
     console.warn("live charts: could not reach the live hub", error);
     status(handle, "offline");
-    return handle;
+    const delay = retryDelays[Math.min(attempt, retryDelays.length - 1)];
+    handle.retry = setTimeout(() => open(handle, attempt + 1), delay);
+    return;
   }
   await connect(handle);
-  return handle;
 }
 
 export async function setRange(handle, range) {
@@ -76,6 +88,7 @@ export async function stop(handle) {
   if (!handle || handle.stopped)
     return;
   handle.stopped = true;
+  clearTimeout(handle.retry);
   handle.resize?.disconnect();
   handle.plots.forEach(p => p.destroy());
   handle.element.replaceChildren();
