@@ -24,10 +24,15 @@ as_root() {
     fi
 }
 
-# 1. Prerequisites. Chromium is the browser of the Playwright E2E tests (never `playwright install`);
+# 1. Prerequisites. npm fetches the front-end packages during the build. Chromium is the browser of the Playwright E2E tests (never `playwright install`);
 # it and its fonts are for the tests only. Libvirt, QEMU, /dev/kvm, the daemons, the default pool and
 # the tiny guest the adapter's tests boot are the host's: scripts/prepare-host.sh prepares them.
 apt_packages=(chromium fonts-liberation)
+# The build runs `npm ci` in wwwroot-assets for the front-end packages (SignalR client, uPlot). Debian's
+# nodejs and npm are installed only when no npm is on PATH, so a node installed another way is kept.
+if ! command -v npm >/dev/null 2>&1; then
+    apt_packages+=(nodejs npm)
+fi
 missing=()
 for package in "${apt_packages[@]}"; do
     if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" != "install ok installed" ]; then

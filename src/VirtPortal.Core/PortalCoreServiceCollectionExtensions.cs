@@ -49,6 +49,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Leases.LeaseService>();
         services.AddSingleton<Resources.ResourceQueries>();
         services.AddSingleton<Resources.ResourceActions>();
+        services.AddSingleton<Resources.ResourceDetailsQueries>();
         services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section)).ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Hosts.HostOptions>, Hosts.HostOptionsValidator>();
         services.AddSingleton<Hosts.HypervisorRegistry>();

@@ -15,5 +15,7 @@ public static class PortalRoutes
 
     public static string Tenant(Guid id) => $"/tenants/{id}";
 
+    public static string Vm(Guid id) => $"/vms/{id}";
+
     public static string AdminUser(string id) => $"/admin/users/{Uri.EscapeDataString(id)}";
 }

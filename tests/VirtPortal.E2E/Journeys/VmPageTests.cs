@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Tenancy;
+using VirtPortal.Core.Users;
+using VirtPortal.E2E.Infrastructure;
+using VirtPortal.E2E.Pages;
+using static Microsoft.Playwright.Assertions;
+
+namespace VirtPortal.E2E.Journeys;
+
+[Collection(BrowserCollection.Name)]
+public sealed class VmPageTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task A_member_opens_the_vm_page_from_the_tenant_page_its_charts_start_in_the_browser_and_a_pause_shows_by_push()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
+        var tenantId = await browser.Server.Services.GetRequiredService<TenantService>().CreateAsync(admin, "Chart Works", "", TenantQuota.Default, ct);
+        await browser.Server.Services.GetRequiredService<UserAdministration>().CreateAsync(admin,
+            new NewUser("charts@e2e.virtportal.local", "Cora Charts", [], tenantId, TenantRole.Member, "charts-password"), ct);
+
+        await using var memberContext = await browser.NewContextAsync("charts@e2e.virtportal.local", "charts-password");
+        var page = await memberContext.NewPageAsync();
+        var form = new NewRequestPage(page);
+        await form.OpenAsync(tenantId);
+        await form.FillVmAsync("chart-vm", "Debian 12", "small");
+        // A small VM is within the default policy's auto-approval limits.
+        await form.Submit.ClickAsync();
+        await Expect(page.GetByTestId("request-state")).ToHaveAttributeAsync("data-state", "Completed", new() { Timeout = 30_000 });
+        await new Shell(page).OpenAsync($"/tenants/{tenantId}");
+        await Expect(page.GetByTestId("resource-state-chart-vm")).ToHaveAttributeAsync("data-state", "Running", new() { Timeout = 30_000 });
+
+        await page.GetByTestId("vm-chart-vm-link").ClickAsync();
+
+        await Expect(page.GetByTestId("vm-title")).ToHaveTextAsync("chart-vm");
+        await Expect(page.GetByTestId("vm-state")).ToHaveAttributeAsync("data-state", "Running");
+        // The module drew its own parts into the chart element: it loaded, with the npm packages, and started.
+        await Expect(page.GetByTestId("live-charts-connection")).ToHaveAttributeAsync("data-state", new System.Text.RegularExpressions.Regex("^(live|reconnecting|offline)$"), new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("live-charts")).ToHaveAttributeAsync("data-points", new System.Text.RegularExpressions.Regex("^[0-9]+$"));
+
+        await page.GetByTestId("vm-chart-vm-suspend").ClickAsync();
+        await Expect(page.GetByTestId("vm-state")).ToHaveAttributeAsync("data-state", "Paused", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("vm-chart-vm-resume")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "vm-page.png"), FullPage = true });
+    }
+}
