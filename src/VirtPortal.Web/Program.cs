@@ -29,6 +29,7 @@ app.UseAntiforgery();
 
 app.MapStaticAssets();
 app.MapPortalHealth();
+app.MapPortalMetrics();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 
