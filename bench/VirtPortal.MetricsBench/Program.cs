@@ -10,11 +10,12 @@ using VirtPortal.Core.Provisioning;
 using VirtPortal.Libvirt;
 
 // Two measurements of the metrics feature.
-//   stats [runs]      one bulk-stats call (virConnectGetAllDomainStats) with 1, 5 and 10 running tiny
+//   stats [runs] [settle-s]  one bulk-stats call (virConnectGetAllDomainStats) with 1, 5 and 10 running tiny
 //                     guests on the local qemu:///system; needs root, libvirtd and scripts/build-test-guest.sh.
 //   db-growth [vms]   the SQLite bytes one VM's rollups add per day (1440 minute rows + 24 hourly rows),
 //                     through the portal's own schema and EF Core.
-// Usage: dotnet run -c Release --project bench/VirtPortal.MetricsBench -- stats 20
+// Guests are timed once they had settle-s seconds to boot (a booting TCG guest keeps QEMU, and the
+// monitor libvirt queries, busy). Usage: dotnet run -c Release --project bench/VirtPortal.MetricsBench -- stats 20 30
 var mode = args.Length > 0 ? args[0] : "stats";
 var ct = CancellationToken.None;
 if (mode == "db-growth")
@@ -24,11 +25,12 @@ if (mode == "db-growth")
 }
 
 var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+var settle = TimeSpan.FromSeconds(args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 30);
 await using var hypervisor = new LibvirtHypervisor(new LibvirtHostOptions { Uri = "qemu:///system", DomainType = "qemu" });
 var guests = new List<Guid>();
 try
 {
-    Console.WriteLine("guests | calls | min ms | median ms | max ms | values per guest");
+    Console.WriteLine("guests | calls | min ms | median ms | max ms | returned");
     foreach (var count in new[] { 1, 5, 10 })
     {
         while (guests.Count < count)
@@ -38,8 +40,7 @@ try
             await hypervisor.CreateAsync(new DomainSpec(id, $"vp-bench-{id:N}"[..16], 1, 128, 1, "vp-tiny"), ct);
         }
 
-        // Let the newest guests get past QEMU's start before timing (their counters exist from the start).
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        await Task.Delay(settle, ct);
         var times = new List<double>();
         IReadOnlyList<DomainStats> stats = [];
         for (var i = 0; i < runs; i++)

@@ -102,9 +102,9 @@ public sealed class MetricStore(IOptions<MonitoringOptions> options)
     /// <summary>The newest point of every resource whose host answered its last sample, with names for labels.</summary>
     public IReadOnlyList<LabelledPoint> LatestPoints(DateTimeOffset since) =>
         [.. series.Where(s => hosts.TryGetValue(s.Value.HostId, out var h) && h.Answered)
-            .Select(s => (s.Key, s.Value, Point: s.Value.Window.Latest))
+            .Select(s => (Id: s.Key, Entry: s.Value, Point: s.Value.Window.Latest))
             .Where(s => s.Point is not null && s.Point.At >= since)
-            .Select(s => new LabelledPoint(s.Key, s.Item2.TenantName, s.Item2.ResourceName, s.Point!))];
+            .Select(s => new LabelledPoint(s.Id, s.Entry.TenantName, s.Entry.ResourceName, s.Point!))];
 
     private sealed class Series(MetricWindow window)
     {

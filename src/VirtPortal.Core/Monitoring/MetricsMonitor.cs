@@ -44,14 +44,28 @@ public sealed partial class MetricsMonitor(
         }
         finally
         {
-            await Task.WhenAll(loops.Values).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            try
+            {
+                await Task.WhenAll(loops.Values);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // The loops stop with the portal.
+            }
         }
     }
 
     private async Task StartLoopsAsync(Dictionary<Guid, Task> loops, CancellationToken ct)
     {
-        foreach (var ended in loops.Where(l => l.Value.IsCompleted).Select(l => l.Key).ToList())
-            loops.Remove(ended);
+        foreach (var (hostId, ended) in loops.Where(l => l.Value.IsCompleted).ToList())
+        {
+            // A loop ends when its host was removed, or on a failure nobody expected: then it is logged
+            // and the host gets a new loop below, so one bad sample does not stop its metrics for good.
+            if (ended.Exception is { } failure)
+                LogLoopFailed(failure.GetBaseException(), hostId);
+            loops.Remove(hostId);
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         foreach (var hostId in await db.Hosts.AsNoTracking().Select(h => h.Id).ToListAsync(ct))
         {
@@ -81,6 +95,9 @@ public sealed partial class MetricsMonitor(
 
     [LoggerMessage(LogLevel.Warning, "Metrics: a pass over the hosts failed")]
     private partial void LogFailed(Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "Metrics: the sampling loop of host {HostId} failed; it is started again")]
+    private partial void LogLoopFailed(Exception exception, Guid hostId);
 
     [LoggerMessage(LogLevel.Warning, "Metrics: sampling host {HostId} failed; the next interval tries again")]
     private partial void LogHostFailed(Exception exception, Guid hostId);
