@@ -65,6 +65,12 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Reconciliation.Reconciler>();
         services.AddSingleton<Reconciliation.DriftService>();
         services.AddHostedService<Reconciliation.ReconcilerMonitor>();
+        services.AddOptions<Monitoring.MonitoringOptions>().Bind(configuration.GetSection(Monitoring.MonitoringOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Monitoring.MetricStore>();
+        services.AddSingleton<Monitoring.MetricsCollector>();
+        services.AddSingleton<Monitoring.MetricsQueries>();
+        services.AddHostedService<Monitoring.MetricsMonitor>();
         services.AddHostedService<Leases.LeaseMonitor>();
         services.AddHostedService<Requests.ApprovalDeadlineMonitor>();
         services.AddSingleton<Dashboard.DashboardService>();

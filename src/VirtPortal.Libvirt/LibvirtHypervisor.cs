@@ -31,6 +31,7 @@ public sealed class LibvirtHypervisor : IHypervisor
     private nint _connection;
     private bool _disposed;
     private int _reconnecting;
+    private bool _statsNoWaitRefused;
 
     public LibvirtHypervisor(LibvirtHostOptions options, ILogger<LibvirtHypervisor>? logger = null, TimeProvider? time = null)
     {
@@ -270,7 +271,20 @@ public sealed class LibvirtHypervisor : IHypervisor
 
     public Task<IReadOnlyList<DomainStats>> GetAllStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<DomainStats>>(connection =>
     {
-        var count = LibvirtNative.virConnectGetAllDomainStats(connection, 0, out var records, 0);
+        // NOWAIT keeps a domain busy with a long job (a migration, a stuck monitor) from stalling the
+        // whole host's sample; a daemon older than 4.5 refuses the flag, and is then asked without it.
+        var flags = Volatile.Read(ref _statsNoWaitRefused) ? 0 : LibvirtConstants.StatsNoWait;
+        var count = LibvirtNative.virConnectGetAllDomainStats(connection, DomainStatsReader.Groups, out var records, flags);
+        if (count < 0 && flags != 0)
+        {
+            var refused = LibvirtError.Last();
+            if (refused.Error.Code is not (LibvirtErrorCodes.InvalidArg or LibvirtErrorCodes.NoSupport))
+                throw refused;
+            LibvirtLog.StatsNoWaitRefused(_logger, _uri, refused.Error.Message);
+            Volatile.Write(ref _statsNoWaitRefused, true);
+            count = LibvirtNative.virConnectGetAllDomainStats(connection, DomainStatsReader.Groups, out records, 0);
+        }
+
         if (count < 0)
             throw LibvirtError.Last();
         var at = _time.GetUtcNow();

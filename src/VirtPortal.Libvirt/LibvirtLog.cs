@@ -39,4 +39,7 @@ internal static partial class LibvirtLog
 
     [LoggerMessage(LogLevel.Warning, "{Uri} did not expand its host CPU ({Error}); KVM detection reads only the features its capabilities list")]
     public static partial void CpuNotExpanded(ILogger logger, string uri, string error);
+
+    [LoggerMessage(LogLevel.Information, "{Uri} refused the bulk-stats no-wait flag ({Error}); it is asked without it from now on")]
+    public static partial void StatsNoWaitRefused(ILogger logger, string uri, string error);
 }

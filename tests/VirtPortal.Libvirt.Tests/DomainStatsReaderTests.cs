@@ -10,7 +10,7 @@ public sealed class DomainStatsReaderTests
     {
         var values = new Dictionary<string, ulong>
         {
-            ["cpu.time"] = 5_000_000, ["vcpu.current"] = 2,
+            ["state.state"] = 1, ["cpu.time"] = 5_000_000, ["vcpu.current"] = 2,
             ["balloon.current"] = 262_144, ["balloon.maximum"] = 262_144,
             ["balloon.available"] = 250_000, ["balloon.unused"] = 200_000, ["balloon.rss"] = 190_000,
             ["block.count"] = 2, ["block.0.rd.bytes"] = 10, ["block.1.rd.bytes"] = 5, ["block.0.wr.bytes"] = 7,
@@ -21,7 +21,7 @@ public sealed class DomainStatsReaderTests
 
         var stats = DomainStatsReader.FromValues(id, at, values);
 
-        Assert.Equal(new DomainStats(id, at, 5_000_000, 2, 50_000, 262_144, 15, 7, 100, 50), stats);
+        Assert.Equal(new DomainStats(id, at, DomainState.Running, 5_000_000, 2, 262_144, 262_144, 250_000, 50_000, MemoryUsedSource.Guest, 15, 7, 100, 50), stats);
     }
 
     [Fact]
@@ -31,6 +31,16 @@ public sealed class DomainStatsReaderTests
 
         var stats = DomainStatsReader.FromValues(Guid.NewGuid(), DateTimeOffset.UnixEpoch, values);
 
-        Assert.Equal((190_000UL, 262_144UL), (stats.MemoryUsedKiB, stats.MemoryMaxKiB));
+        Assert.Equal((190_000UL, MemoryUsedSource.ResidentSet, 262_144UL), (stats.MemoryUsedKiB, stats.MemoryUsedSource, stats.MemoryMaxKiB));
+    }
+
+    [Fact]
+    public void Only_state_as_the_test_driver_gives_it_reports_no_memory_and_zero_counters()
+    {
+        var values = new Dictionary<string, ulong> { ["state.state"] = 3, ["state.reason"] = 0 };
+
+        var stats = DomainStatsReader.FromValues(Guid.NewGuid(), DateTimeOffset.UnixEpoch, values);
+
+        Assert.Equal((DomainState.Shutoff, MemoryUsedSource.None, 0UL, 0UL), (stats.State, stats.MemoryUsedSource, stats.MemoryUsedKiB, stats.CpuTimeNs));
     }
 }

@@ -43,6 +43,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Reconciliation.Drift> Drifts => Set<Reconciliation.Drift>();
 
+    public DbSet<Monitoring.MetricRollup> MetricRollups => Set<Monitoring.MetricRollup>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -193,6 +195,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             operation.HasOne<Resource>().WithMany().HasForeignKey(o => o.ResourceId);
             operation.HasIndex(o => new { o.State, o.NotBefore });
             operation.HasIndex(o => o.ResourceId);
+        });
+
+        builder.Entity<Monitoring.MetricRollup>(rollup =>
+        {
+            // A row a minute per VM kept 48 hours and a row an hour kept 90 days: the key is also the
+            // series' order, and the resource id is stored in 16 bytes rather than as 36 characters.
+            rollup.HasKey(r => new { r.ResourceId, r.Resolution, r.BucketStart });
+            rollup.Property(r => r.ResourceId).HasConversion(new GuidToBytesConverter());
+            rollup.HasIndex(r => new { r.Resolution, r.BucketStart });
         });
 
         builder.Entity<Hosts.Host>(host =>

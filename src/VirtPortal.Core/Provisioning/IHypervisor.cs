@@ -25,9 +25,34 @@ public sealed record DomainInfo(Guid Id, string Name, DomainState State, int VCp
 /// <summary>What to create. The adapter names the domain <see cref="Name"/> and gives it UUID <see cref="Id"/>.</summary>
 public sealed record DomainSpec(Guid Id, string Name, int VCpus, int MemoryMiB, int DiskGiB, string ImageRef);
 
-/// <summary>One bulk-stats sample of one domain; counters are cumulative, rates come from deltas.</summary>
+/// <summary>Where <see cref="DomainStats.MemoryUsedKiB"/> comes from: hosts give what their guests let them see.</summary>
+public enum MemoryUsedSource
+{
+    /// <summary>The host gave no memory figure (libvirt's test driver; a domain that is shut off).</summary>
+    None = 0,
+
+    /// <summary>The guest's own figure through its balloon driver: available minus unused (what a guest's "free" calls used plus cache).</summary>
+    Guest = 1,
+
+    /// <summary>The resident set of the process that runs the guest (QEMU's RSS): an upper bound, it includes QEMU's own memory.</summary>
+    ResidentSet = 2,
+
+    /// <summary>Only the balloon size is known: memory the guest has, not memory it uses.</summary>
+    Balloon = 3,
+}
+
+/// <summary>
+/// One domain's raw counters from one bulk-stats call (<see cref="IHypervisor.GetAllStatsAsync"/>).
+/// CPU time, disk and network are cumulative since the domain's process started, so a restart makes them
+/// start again from zero; rates come from deltas (see <c>Monitoring.MetricRates</c>). Disk bytes are
+/// summed over the domain's disks, network bytes over its interfaces. Memory: <see cref="MemoryCurrentKiB"/>
+/// is what the domain has now (the balloon size), <see cref="MemoryMaxKiB"/> the most it may get,
+/// <see cref="MemoryAvailableKiB"/> what the guest itself says it can use (null without a guest balloon
+/// driver), and <see cref="MemoryUsedKiB"/> the best used figure the host gives, from <see cref="MemoryUsedSource"/>.
+/// </summary>
 public sealed record DomainStats(
-    Guid Id, DateTimeOffset At, ulong CpuTimeNs, int VCpus, ulong MemoryUsedKiB, ulong MemoryMaxKiB,
+    Guid Id, DateTimeOffset At, DomainState State, ulong CpuTimeNs, int VCpus,
+    ulong MemoryCurrentKiB, ulong MemoryMaxKiB, ulong? MemoryAvailableKiB, ulong MemoryUsedKiB, MemoryUsedSource MemoryUsedSource,
     ulong DiskReadBytes, ulong DiskWriteBytes, ulong NetRxBytes, ulong NetTxBytes);
 
 /// <summary>A lifecycle change reported by the hypervisor (whoever caused it).</summary>
@@ -76,7 +101,10 @@ public interface IHypervisor : IAsyncDisposable
     /// <summary>Removes the domain and its storage; succeeds when it does not exist.</summary>
     Task DeleteAsync(Guid id, CancellationToken ct);
 
-    /// <summary>One call for every domain's counters (libvirt: virConnectGetAllDomainStats).</summary>
+    /// <summary>
+    /// Every domain on the host with its counters, in one call (libvirt: virConnectGetAllDomainStats),
+    /// so sampling a host costs one round trip whatever its number of domains.
+    /// </summary>
     Task<IReadOnlyList<DomainStats>> GetAllStatsAsync(CancellationToken ct);
 
     Task<ConsoleEndpoint?> GetConsoleAsync(Guid id, CancellationToken ct);

@@ -32,15 +32,11 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         var changedResources = new List<(Guid Id, Guid TenantId, long Version)>();
         foreach (var host in hosts)
         {
-            var before = host.State;
             IReadOnlyList<DomainInfo> domains;
             try
             {
                 domains = await registry.For(host).ListDomainsAsync(ct);
-                host.State = HostState.Online;
-                host.LastSeenAt = time.GetUtcNow();
-                host.LastError = null;
-                if (before != HostState.Online)
+                if (HostReachability.Answered(host, time.GetUtcNow()))
                     changedHosts.Add(host.Id);
                 if (host.Cpus == 0 && await TryReadFactsAsync(host, ct))
                     changedHosts.Add(host.Id);
@@ -55,12 +51,8 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
             catch (HypervisorException e)
             {
                 // Unreachable, or refusing us (no adapter here, access denied): nothing can be placed there.
-                if (host.State != HostState.Unreachable)
-                    db.Record(time, Self, AuditActions.HostUnreachable, $"host {host.Name}", null, e.Message);
-                if (before != HostState.Unreachable)
+                if (HostReachability.Failed(db, time, Self, host, e.Message))
                     changedHosts.Add(host.Id);
-                host.State = HostState.Unreachable;
-                host.LastError = e.Message;
                 unreachable++;
                 changedResources.AddRange(await ResourceLifecycle.HostLostAsync(db, host.Id, time.GetUtcNow(), ct));
                 continue;

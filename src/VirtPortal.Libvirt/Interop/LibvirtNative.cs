@@ -120,6 +120,7 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virDomainSetMemoryFlags(nint domain, ulong memoryKiB, uint flags);
 
+    /// <summary>Caller frees the record list with <see cref="virDomainStatsRecordListFree"/> (which also frees each record's domain).</summary>
     [LibraryImport(Lib)]
     public static partial int virConnectGetAllDomainStats(nint conn, uint stats, out nint records, uint flags);
 
@@ -311,6 +312,17 @@ internal static class LibvirtConstants
     public const uint XmlSecure = 1;
     public const uint BaselineExpandFeatures = 1;
     public const int EventIdLifecycle = 0;
+
+    // virDomainStatsTypes
+    public const uint StatsState = 1;
+    public const uint StatsCpuTotal = 2;
+    public const uint StatsBalloon = 4;
+    public const uint StatsVcpu = 8;
+    public const uint StatsInterface = 16;
+    public const uint StatsBlock = 32;
+
+    /// <summary>VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT: skip a domain whose job lock is held instead of waiting for it (libvirt 4.5+).</summary>
+    public const uint StatsNoWait = 1u << 29;
 }
 
 internal static class LibvirtErrorCodes
@@ -318,6 +330,7 @@ internal static class LibvirtErrorCodes
     public const int NoSupport = 3;
     public const int NoConnect = 5;
     public const int InvalidConn = 6;
+    public const int InvalidArg = 8;
     public const int OperationFailed = 9;
     public const int DomExist = 28;
     public const int OperationDenied = 29;

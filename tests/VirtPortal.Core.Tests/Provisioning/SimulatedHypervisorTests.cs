@@ -137,6 +137,31 @@ public sealed class SimulatedHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task Counters_stand_still_while_paused_and_start_from_zero_after_a_stop()
+    {
+        var spec = Spec();
+        await host.CreateAsync(spec, Ct);
+        time.Advance(TimeSpan.FromSeconds(30));
+        await host.SuspendAsync(spec.Id, Ct);
+        var paused = (await host.GetAllStatsAsync(Ct)).Single();
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        var stillPaused = (await host.GetAllStatsAsync(Ct)).Single();
+        await host.ForceOffAsync(spec.Id, Ct);
+        var off = (await host.GetAllStatsAsync(Ct)).Single();
+        await host.StartAsync(spec.Id, Ct);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var restarted = (await host.GetAllStatsAsync(Ct)).Single();
+
+        Assert.Equal(DomainState.Paused, paused.State);
+        Assert.True(paused.CpuTimeNs > 0 && paused.DiskReadBytes > 0);
+        Assert.Equal(paused with { At = stillPaused.At }, stillPaused);
+        Assert.Equal((DomainState.Shutoff, 0UL, 0UL, MemoryUsedSource.None), (off.State, off.CpuTimeNs, off.NetTxBytes, off.MemoryUsedSource));
+        Assert.InRange(restarted.CpuTimeNs, 1UL, paused.CpuTimeNs - 1);
+        Assert.Equal(MemoryUsedSource.Guest, restarted.MemoryUsedSource);
+    }
+
+    [Fact]
     public async Task An_injected_failure_fails_that_call_only_as_often_as_asked()
     {
         host.Faults.Fail("Define", () => new HypervisorUnreachableException("connection reset"), times: 1);

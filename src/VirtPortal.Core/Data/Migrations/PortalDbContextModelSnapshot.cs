@@ -390,6 +390,48 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("Hosts");
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Monitoring.MetricRollup", b =>
+                {
+                    b.Property<byte[]>("ResourceId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Resolution")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BucketStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("DiskReadBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("DiskWriteBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("MemoryTotalBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryUsedBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("NetRxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("NetTxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ResourceId", "Resolution", "BucketStart");
+
+                    b.HasIndex("Resolution", "BucketStart");
+
+                    b.ToTable("MetricRollups");
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Notifications.Notification", b =>
                 {
                     b.Property<long>("Id")

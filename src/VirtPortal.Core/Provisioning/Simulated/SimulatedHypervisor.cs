@@ -24,6 +24,7 @@ public sealed class SimulatedHypervisor : IHypervisor
     private readonly string? stateFile;
     private readonly TimeProvider time;
     private readonly SimulatedDelays delays;
+    private readonly Random random = new();
 
     public SimulatedHypervisor(string hostName, string? stateFile, TimeProvider time, SimulatedDelays? delays = null)
     {
@@ -146,20 +147,49 @@ public sealed class SimulatedHypervisor : IHypervisor
             await RaiseAsync(new DomainEvent(removed.Id, removed.Name, DomainState.Shutoff, "Undefined"));
     }
 
-    /// <summary>Counters that grow with uptime and load, so charts move.</summary>
+    /// <summary>
+    /// Counters as QEMU keeps them: while a domain runs, CPU time grows with a load that wanders (a
+    /// random walk per domain), and disk and network grow with it; paused or shut off, nothing grows;
+    /// a shut-off domain's counters start again from zero at its next start. Memory used is the guest's
+    /// own figure (a simulated balloon driver).
+    /// </summary>
     public Task<IReadOnlyList<DomainStats>> GetAllStatsAsync(CancellationToken ct) => Step("Stats", TimeSpan.Zero, () =>
     {
         var now = time.GetUtcNow();
-        return (IReadOnlyList<DomainStats>)[.. domains.Values.Select(d =>
+        return (IReadOnlyList<DomainStats>)[.. domains.Values.OrderBy(d => d.Name).Select(d =>
         {
-            var seconds = d.State == DomainState.Running && d.StartedAt is { } started ? (now - started).TotalSeconds : 0;
-            var load = 0.15 + (0.1 * Math.Sin(seconds / 30));
-            return new DomainStats(
-                d.Id, now, d.CpuNsBefore + (ulong)(seconds * load * d.VCpus * 1e9), d.VCpus,
-                (ulong)(d.MemoryMiB * 1024 * (0.35 + (0.1 * Math.Sin(seconds / 60)))), (ulong)d.MemoryMiB * 1024,
-                (ulong)(seconds * 120_000), (ulong)(seconds * 45_000), (ulong)(seconds * 8_000), (ulong)(seconds * 3_000));
+            lock (d)
+            {
+                Advance(d, now);
+                var running = d.State is DomainState.Running or DomainState.Paused;
+                var maxKiB = (ulong)d.MemoryMiB * 1024;
+                var usedKiB = running ? (ulong)(maxKiB * Math.Clamp(0.25 + (0.5 * d.Load), 0, 1)) : 0;
+                return new DomainStats(
+                    d.Id, now, d.State, d.CpuTimeNs, d.VCpus,
+                    running ? maxKiB : 0, maxKiB, running ? maxKiB : null, usedKiB, running ? MemoryUsedSource.Guest : MemoryUsedSource.None,
+                    d.DiskReadBytes, d.DiskWriteBytes, d.NetRxBytes, d.NetTxBytes);
+            }
         })];
     }, ct);
+
+    /// <summary>Moves a domain's counters to <paramref name="now"/>: growth at its load while it runs, then a step of the load's walk.</summary>
+    private void Advance(SimDomain d, DateTimeOffset now)
+    {
+        var since = d.CountedUntil ?? now;
+        d.CountedUntil = now;
+        var seconds = Math.Max(0, (now - since).TotalSeconds);
+        if (d.State != DomainState.Running || seconds == 0)
+            return;
+        d.CpuTimeNs += (ulong)(seconds * d.Load * d.VCpus * 1e9);
+        d.DiskReadBytes += (ulong)(seconds * (20_000 + (400_000 * d.Load)));
+        d.DiskWriteBytes += (ulong)(seconds * (10_000 + (150_000 * d.Load)));
+        d.NetRxBytes += (ulong)(seconds * (2_000 + (60_000 * d.Load)));
+        d.NetTxBytes += (ulong)(seconds * (1_000 + (25_000 * d.Load)));
+        double step;
+        lock (random)
+            step = (random.NextDouble() - 0.5) * 0.2 * Math.Min(seconds / 5, 3);
+        d.Load = Math.Clamp(d.Load + step, 0.02, 0.95);
+    }
 
     public Task<ConsoleEndpoint?> GetConsoleAsync(Guid id, CancellationToken ct) =>
         Step<ConsoleEndpoint?>("Console", TimeSpan.Zero, () => domains.ContainsKey(id) ? null : throw new HypervisorNotFoundException($"Domain not found: no domain with matching uuid '{id}'"), ct);
@@ -205,10 +235,15 @@ public sealed class SimulatedHypervisor : IHypervisor
 
     private void Apply(SimDomain domain, DomainState state)
     {
-        if (domain.State == DomainState.Running && state != DomainState.Running && domain.StartedAt is { } started)
-            domain.CpuNsBefore += (ulong)((time.GetUtcNow() - started).TotalSeconds * 0.15 * domain.VCpus * 1e9);
-        domain.StartedAt = state == DomainState.Running ? time.GetUtcNow() : null;
-        domain.State = state;
+        lock (domain)
+        {
+            // What ran until now counts; a domain that stops loses its process, and its counters with it.
+            Advance(domain, time.GetUtcNow());
+            if (state is DomainState.Shutoff or DomainState.Crashed)
+                (domain.CpuTimeNs, domain.DiskReadBytes, domain.DiskWriteBytes, domain.NetRxBytes, domain.NetTxBytes) = (0, 0, 0, 0, 0);
+            domain.StartedAt = state == DomainState.Running ? time.GetUtcNow() : null;
+            domain.State = state;
+        }
     }
 
     private SimDomain Find(Guid id) =>
@@ -265,7 +300,20 @@ public sealed class SimulatedHypervisor : IHypervisor
 
         public DateTimeOffset? StartedAt { get; set; }
 
-        public ulong CpuNsBefore { get; set; }
+        public DateTimeOffset? CountedUntil { get; set; }
+
+        /// <summary>The share of its vCPUs the domain keeps busy, wandering between samples.</summary>
+        public double Load { get; set; } = 0.15;
+
+        public ulong CpuTimeNs { get; set; }
+
+        public ulong DiskReadBytes { get; set; }
+
+        public ulong DiskWriteBytes { get; set; }
+
+        public ulong NetRxBytes { get; set; }
+
+        public ulong NetTxBytes { get; set; }
     }
 
     private sealed class Unsubscriber(Action dispose) : IDisposable
