@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using VirtPortal.Core.Access;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Live;
+using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Security;
 
@@ -16,7 +17,7 @@ namespace VirtPortal.Web.Hubs;
 /// describes the contract.
 /// </summary>
 [Authorize(Policy = Policy)]
-public sealed class LiveHub(LiveConnections connections, LiveResync resync, PortalAccess access) : Hub
+public sealed class LiveHub(LiveConnections connections, LiveResync resync, PortalAccess access, MetricsQueries metrics) : Hub
 {
     public const string Path = "/hubs/live";
 
@@ -48,6 +49,21 @@ public sealed class LiveHub(LiveConnections connections, LiveResync resync, Port
         }
 
         await connections.SubscribeMetricsAsync(Context.ConnectionId, resourceId, Context.ConnectionAborted);
+    }
+
+    /// <summary>A resource's figures over <paramref name="range"/> (the chart's history), if the caller may see it (a refusal is audited).</summary>
+    public async Task<IReadOnlyList<MetricPoint>> GetSeries(Guid resourceId, string range)
+    {
+        if (!Enum.TryParse<MetricRange>(range, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(range, out _))
+            throw new HubException($"The range is one of {string.Join(", ", Enum.GetNames<MetricRange>())}, not '{range}'.");
+        try
+        {
+            return await metrics.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted);
+        }
+        catch (PortalAccessDeniedException e)
+        {
+            throw new HubException(e.Message);
+        }
     }
 
     public Task UnsubscribeMetrics(Guid resourceId) =>

@@ -42,6 +42,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("Demo:Enabled", "true");
         builder.UseSetting("Demo:Password", DemoPassword);
         builder.UseSetting("Identity:RevalidationInterval", "00:00:02");
+        // Charts fill at 1 Hz, as the portal can run; the default is 5 s.
+        builder.UseSetting("Monitoring:Interval", "00:00:01");
         // Browser journeys run on the simulated host even where a local libvirt answers, unless they ask for libvirt.
         builder.UseSetting("Hosts:FirstRun", firstRun);
     }
