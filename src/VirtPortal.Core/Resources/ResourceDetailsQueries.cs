@@ -24,7 +24,8 @@ public sealed record ResourceOperationView(
 /// </summary>
 public sealed record ResourceDetails(
     ResourceSummary Summary, DateTimeOffset CreatedAt, string PlacementReason,
-    IReadOnlyList<ResourceOperationView> Operations, IReadOnlyList<AuditEntry>? Audit);
+    IReadOnlyList<ResourceOperationView> Operations, IReadOnlyList<AuditEntry>? Audit,
+    Hosts.HostState? HostState, DateTimeOffset? HostLastSeenAt);
 
 /// <summary>One resource for its own page (the VM page), for those who may view it.</summary>
 public sealed class ResourceDetailsQueries(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, ResourceQueries resources)
@@ -41,8 +42,10 @@ public sealed class ResourceDetailsQueries(IDbContextFactory<PortalDbContext> db
         ArgumentNullException.ThrowIfNull(actor);
         var grant = await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "view resource", ct);
         var tenantId = grant.TenantId ?? throw new PortalNotFoundException("This resource does not exist.");
-        var summary = await SummaryAsync(actor, tenantId, resourceId, ct)
-            ?? throw new PortalNotFoundException("This resource was deleted.");
+        var row = await resources.GetAsync(actor, resourceId, ct);
+        if (row.Resource.WantedState == ResourceState.Deleted)
+            throw new PortalNotFoundException("This resource was deleted.");
+        var summary = row.Resource;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var resource = await db.Resources.AsNoTracking().Where(r => r.Id == resourceId)
@@ -64,12 +67,8 @@ public sealed class ResourceDetailsQueries(IDbContextFactory<PortalDbContext> db
         }
 
         return new ResourceDetails(summary, resource.CreatedAt, resource.PlacementReason,
-            [.. operations.Select(o => View(o, readsHostWords))], audit);
+            [.. operations.Select(o => View(o, readsHostWords))], audit, row.HostState, row.HostLastSeenAt);
     }
-
-    /// <summary>The resource's row as the tenant page shows it; null once it is deleted (the list leaves those out).</summary>
-    private async Task<ResourceSummary?> SummaryAsync(Actor actor, Guid tenantId, Guid resourceId, CancellationToken ct) =>
-        (await resources.ListAsync(actor, tenantId, ct)).FirstOrDefault(r => r.Id == resourceId);
 
     private static ResourceOperationView View(Operation operation, bool readsHostWords) => new(
         operation.Id, operation.Kind, operation.State, operation.Attempts, operation.CreatedAt, operation.FinishedAt,

@@ -52,6 +52,10 @@ public sealed class HelpdeskWallTests(BrowserFixture browser)
         await Expect(state).ToHaveAttributeAsync("data-state", "Paused", new() { Timeout = 30_000 });
         await Expect(wall.GetByTestId("wall-confirmed-wall-vm")).Not.ToHaveTextAsync("not yet");
         await Expect(wall.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Resume" })).ToHaveCountAsync(0);
+        // "Why is it paused": its last operations and its host, read-only.
+        await wall.GetByTestId("wall-state-wall-vm").ClickAsync();
+        await Expect(wall.GetByTestId("wall-why-operations")).ToContainTextAsync("Pause");
+        await Expect(wall.GetByTestId("wall-why-host")).ToContainTextAsync("Host: demo · Online");
         await wall.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "helpdesk-wall.png"), FullPage = true });
 
         // A member is not staff: the wall is not theirs.
