@@ -42,7 +42,7 @@ public sealed class ResourceDetailsQueries(IDbContextFactory<PortalDbContext> db
         ArgumentNullException.ThrowIfNull(actor);
         var grant = await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "view resource", ct);
         var tenantId = grant.TenantId ?? throw new PortalNotFoundException("This resource does not exist.");
-        var row = await resources.GetAsync(actor, resourceId, ct);
+        var row = await resources.RowAfterAccessAsync(resourceId, ct); // access was asked above, once
         if (row.Resource.WantedState == ResourceState.Deleted)
             throw new PortalNotFoundException("This resource was deleted.");
         var summary = row.Resource;

@@ -46,6 +46,12 @@ public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory
     public async Task<WallRow> GetAsync(Actor actor, Guid resourceId, CancellationToken ct = default)
     {
         await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "view resource", ct);
+        return await RowAfterAccessAsync(resourceId, ct);
+    }
+
+    /// <summary>One resource's row, for a caller in Core that has already asked the access service.</summary>
+    internal async Task<WallRow> RowAfterAccessAsync(Guid resourceId, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return (await RowsAsync(db, db.Resources.Where(r => r.Id == resourceId), ct, includeDeleted: true)).Single();
     }
