@@ -48,6 +48,7 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Leases.LeaseService>();
         services.AddSingleton<Resources.ResourceQueries>();
+        services.AddSingleton<TenantDashboards>();
         services.AddSingleton<Resources.ResourceActions>();
         services.AddSingleton<Resources.ResourceDetailsQueries>();
         services.AddOptions<Hosts.HostOptions>().Bind(configuration.GetSection(Hosts.HostOptions.Section)).ValidateOnStart();

@@ -44,7 +44,7 @@ public sealed record LiveAudience(LiveTopic Topic, Guid? TenantId)
         {
             ResourceChanged => LiveTopic.Resources,
             RequestChanged => LiveTopic.Requests,
-            HostChanged => LiveTopic.Hosts,
+            HostChanged or HostSampled => LiveTopic.Hosts,
             DriftChanged => LiveTopic.Drift,
             _ => null,
         };

@@ -26,6 +26,12 @@ public sealed record MetricsSampled(Guid ResourceTenantId, Guid ResourceId, Metr
 /// <summary>A host changed (state, facts, settings); portal-wide, for staff screens.</summary>
 public sealed record HostChanged(Guid EntityId) : LiveMessage(null, EntityId, 0);
 
+/// <summary>
+/// A host's metrics were sampled (its sums are in the metric store); portal-wide, for the admins' host
+/// dashboard. The version is the sample's time in Unix milliseconds.
+/// </summary>
+public sealed record HostSampled(Guid EntityId, DateTimeOffset At) : LiveMessage(null, EntityId, At.ToUnixTimeMilliseconds());
+
 /// <summary>Drift was found or resolved on a host; portal-wide, for the admins' drift inbox.</summary>
 public sealed record DriftChanged(Guid HostId) : LiveMessage(null, HostId, 0);
 

@@ -93,6 +93,7 @@ public sealed partial class MetricsCollector(
         var minutes = await WriteMinutesAsync(db, state, now, ct);
         var hours = await WriteHoursAsync(db, state, [.. resources.Keys], now, ct);
         store.RecordHost(new HostSample(host.Id, host.Name, now, time.GetElapsedTime(started), stats is not null, totals, tenants));
+        live.Publish(new HostSampled(host.Id, now));
         return new HostSampleResult(true, stats is not null, points, minutes, hours);
     }
 

@@ -38,6 +38,20 @@ public sealed record ResourceDemand
     public int Databases { get; init; }
 
     public static ResourceDemand None { get; } = new();
+
+    /// <summary>What the given resources hold together.</summary>
+    public static ResourceDemand Of(IReadOnlyCollection<(Resources.ResourceKind Kind, int VCpus, int RamMiB, int DiskGiB)> held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        return new ResourceDemand
+        {
+            VCpus = held.Sum(r => r.VCpus),
+            RamMiB = held.Sum(r => r.RamMiB),
+            DiskGiB = held.Sum(r => r.DiskGiB),
+            Vms = held.Count(r => r.Kind == Resources.ResourceKind.Vm),
+            Databases = held.Count(r => r.Kind == Resources.ResourceKind.Database),
+        };
+    }
 }
 
 /// <summary>

@@ -30,14 +30,7 @@ internal static class RequestWorkflow
         var live = await db.Resources.AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
             .Select(r => new { r.Kind, r.VCpus, r.RamMiB, r.DiskGiB }).ToListAsync(ct);
-        return new ResourceDemand
-        {
-            VCpus = live.Sum(r => r.VCpus),
-            RamMiB = live.Sum(r => r.RamMiB),
-            DiskGiB = live.Sum(r => r.DiskGiB),
-            Vms = live.Count(r => r.Kind == ResourceKind.Vm),
-            Databases = live.Count(r => r.Kind == ResourceKind.Database),
-        };
+        return ResourceDemand.Of([.. live.Select(r => (r.Kind, r.VCpus, r.RamMiB, r.DiskGiB))]);
     }
 
     public static async Task<List<string>> StageApproverIdsAsync(PortalDbContext db, ApprovalStage stage, CancellationToken ct) =>

@@ -73,6 +73,9 @@ public sealed class Resource
 
     public DateTimeOffset? ExpiredAt { get; set; }
 
+    /// <summary>When it became Deleted: its spend stops there. Null while it exists, and for a create that failed.</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
     public Guid? RequestId { get; set; }
 
     /// <summary>The host it was placed on; null until placement.</summary>

@@ -88,6 +88,8 @@ public static class ResourceLifecycle
         ArgumentNullException.ThrowIfNull(resource);
         Report(resource, reported, at);
         MoveTo(resource, ExpectedOnHost(resource.State) == wanted ? resource.State : wanted);
+        if (resource.State == ResourceState.Deleted)
+            resource.DeletedAt ??= at;
     }
 
     /// <summary>The host confirmed its state at <paramref name="at"/>; keeps <see cref="Resource.ObservedSince"/> when unchanged.</summary>

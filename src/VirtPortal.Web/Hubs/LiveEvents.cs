@@ -9,6 +9,7 @@ public static class LiveEvents
     public const string ResourceChanged = "resourceChanged";
     public const string RequestChanged = "requestChanged";
     public const string HostChanged = "hostChanged";
+    public const string HostSampled = "hostSampled";
     public const string DriftChanged = "driftChanged";
     public const string NotificationAdded = "notificationAdded";
     public const string Metrics = "metrics";
@@ -19,6 +20,7 @@ public static class LiveEvents
         Core.Live.ResourceChanged => ResourceChanged,
         Core.Live.RequestChanged => RequestChanged,
         Core.Live.HostChanged => HostChanged,
+        Core.Live.HostSampled => HostSampled,
         Core.Live.DriftChanged => DriftChanged,
         Core.Live.NotificationAdded => NotificationAdded,
         _ => null,

@@ -90,10 +90,14 @@ public sealed class LiveHubTenantScopeTests(LivePortal portal) : IClassFixture<L
 
         portal.Live.Publish(new HostChanged(hostId));
         portal.Live.Publish(new DriftChanged(hostId));
+        var sampledAt = DateTimeOffset.UtcNow;
+        portal.Live.Publish(new HostSampled(hostId, sampledAt));
         await portal.RebootAsync(member, vm);
 
         var hostChange = await adminListener.WaitForAsync(LiveEvents.HostChanged, hostId);
         await adminListener.WaitForAsync(LiveEvents.DriftChanged, hostId);
+        var sampled = await adminListener.WaitForAsync(LiveEvents.HostSampled, hostId);
+        Assert.Equal(sampledAt.ToUnixTimeMilliseconds(), sampled.Version);
         await helpdeskListener.SettleAfterAsync(LiveEvents.ResourceChanged, vm);
         await memberListener.SettleAfterAsync(LiveEvents.ResourceChanged, vm);
         await adminListener.WaitForAsync(LiveEvents.ResourceChanged, vm);

@@ -27,7 +27,7 @@ public sealed class LiveListener : IAsyncDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private static readonly string[] AllEvents =
-        [LiveEvents.ResourceChanged, LiveEvents.RequestChanged, LiveEvents.HostChanged, LiveEvents.DriftChanged, LiveEvents.NotificationAdded, LiveEvents.Metrics];
+        [LiveEvents.ResourceChanged, LiveEvents.RequestChanged, LiveEvents.HostChanged, LiveEvents.HostSampled, LiveEvents.DriftChanged, LiveEvents.NotificationAdded, LiveEvents.Metrics];
 
     private readonly Lock gate = new();
     private readonly List<LiveEvent> received = [];

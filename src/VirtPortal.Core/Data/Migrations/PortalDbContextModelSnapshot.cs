@@ -816,6 +816,9 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("DiskGiB")
                         .HasColumnType("INTEGER");
 
