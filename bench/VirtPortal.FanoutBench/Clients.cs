@@ -24,6 +24,9 @@ internal sealed class Tally
     /// <summary>Every distinct sample time seen in the window: the collector's ticks.</summary>
     public HashSet<DateTimeOffset> Ticks { get; } = [];
 
+    /// <summary>Per tick: the slowest delivery of its points, in milliseconds.</summary>
+    public Dictionary<DateTimeOffset, double> SlowestPerTick { get; } = [];
+
     public DateTimeOffset WindowStart { get; set; } = DateTimeOffset.MaxValue;
 
     public DateTimeOffset WindowEnd { get; set; } = DateTimeOffset.MaxValue;
@@ -40,6 +43,7 @@ internal sealed class Tally
             if (spacing is { } s)
                 Spacings.Add(s);
             Ticks.Add(at);
+            SlowestPerTick[at] = Math.Max(latency, SlowestPerTick.GetValueOrDefault(at));
         }
     }
 }

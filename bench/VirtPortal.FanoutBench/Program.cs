@@ -7,7 +7,8 @@ using VirtPortal.FanoutBench;
 // P2, fan-out: VMs on the simulated host sampled at 1 Hz, their metrics delivered over /hubs/live to hub
 // clients spread over several 127.0.0.x source addresses; server CPU and memory, delivery latency, drops.
 // Usage: dotnet run -c Release --project bench/VirtPortal.FanoutBench [-- --vms 500 --clients 2000
-//   --sources 8 --warmup 20 --window 60 --portal-cpu 0 --client-cpu 1 --no-doc]
+//   --sources 8 --warmup 20 --window 60 --portal-cpu 0 --client-cpu 1 --no-doc --keep
+//   --portal-setting Key=Value (one more portal setting, for experiments)]
 // Build the solution in Release first: the portal runs from src/VirtPortal.Web/bin/Release.
 var options = Options.Parse(args);
 var ct = CancellationToken.None;
@@ -27,7 +28,11 @@ try
     var vmIds = await Seed.RunAsync(data.FullName, options.Vms, ct);
     var seedSeconds = seedClock.Elapsed.TotalSeconds;
 
-    portal = Portal.Start(repo, options.PortalCpu, Seed.Settings(data.FullName), logPath);
+    var settings = Seed.Settings(data.FullName);
+    foreach (var extra in options.PortalSettings)
+        settings[extra[..extra.IndexOf('=', StringComparison.Ordinal)]] = extra[(extra.IndexOf('=', StringComparison.Ordinal) + 1)..];
+    var portalStarted = DateTimeOffset.UtcNow;
+    portal = Portal.Start(repo, options.PortalCpu, settings, logPath);
     await portal.WaitReadyAsync(TimeSpan.FromMinutes(2));
     // The collector's first samples set baselines; let it run before the "before clients" figure.
     await Task.Delay(TimeSpan.FromSeconds(10), ct);
@@ -113,6 +118,8 @@ try
         ticks = tally.Ticks.Count;
         latencies = [.. tally.Latencies.Order()];
         spacings = [.. tally.Spacings.Order()];
+        foreach (var (at, slowest) in tally.SlowestPerTick.OrderBy(t => t.Key))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tick {at:HH:mm:ss.fff} (+{(at - portalStarted).TotalSeconds:F1} s after the portal's start): slowest delivery {slowest:F0} ms"));
     }
 
     var subscribed = clients.Count - failures.Count;
@@ -185,11 +192,11 @@ static async Task<double?> ManagedHeapAsync(Uri baseUrl)
 
 namespace VirtPortal.FanoutBench
 {
-    internal sealed record Options(int Vms, int Clients, int Sources, int Warmup, int Window, string PortalCpu, string ClientCpu, int Parallel, bool NoDoc, bool Keep)
+    internal sealed record Options(int Vms, int Clients, int Sources, int Warmup, int Window, string PortalCpu, string ClientCpu, int Parallel, bool NoDoc, bool Keep, IReadOnlyList<string> PortalSettings)
     {
         public static Options Parse(string[] args)
         {
-            var o = new Options(500, 2000, 8, 20, 60, "0", "1", 50, false, false);
+            var o = new Options(500, 2000, 8, 20, 60, "0", "1", 50, false, false, []);
             for (var i = 0; i < args.Length; i++)
             {
                 int Next() => int.Parse(args[++i], CultureInfo.InvariantCulture);
@@ -205,6 +212,7 @@ namespace VirtPortal.FanoutBench
                     "--client-cpu" => o with { ClientCpu = args[++i] },
                     "--no-doc" => o with { NoDoc = true },
                     "--keep" => o with { Keep = true },
+                    "--portal-setting" => o with { PortalSettings = [.. o.PortalSettings, args[++i]] },
                     _ => throw new ArgumentException($"unknown argument {args[i]}"),
                 };
             }
