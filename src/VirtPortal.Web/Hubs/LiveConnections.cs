@@ -82,12 +82,17 @@ public sealed partial class LiveConnections(
         }
     }
 
-    /// <summary>Checks every open connection again (see the class summary).</summary>
+    /// <summary>
+    /// Checks every open connection again (see the class summary). SQLite's async calls complete on the
+    /// caller's thread, so without a yield a pass over thousands of connections is one long work item that
+    /// holds up the relay's metric sends queued behind it; yielding once per connection lets them go first.
+    /// </summary>
     public async Task RevalidateAllAsync(CancellationToken ct)
     {
         foreach (var connection in open.Values)
         {
             ct.ThrowIfCancellationRequested();
+            await Task.Yield();
             await connection.Gate.WaitAsync(ct);
             try
             {
