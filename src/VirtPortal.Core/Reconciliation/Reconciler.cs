@@ -59,8 +59,11 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
             }
 
             // Read after this host's listing, never before: a create claimed meanwhile must count as in flight.
-            var resources = await LiveResourcesAsync(db, host.Id, ct);
+            // The operations first, then the resources: the worker ends an operation and records its
+            // resource's state in one transaction, so an operation that ends between the two reads leaves
+            // its resource in the second (Running), never in neither (a create's own domain called unknown).
             var busy = await BusyResourcesAsync(db, ct);
+            var resources = await LiveResourcesAsync(db, host.Id, ct);
             // What the host says of each resource that runs no operation (one that does reports when it ends).
             var byId = domains.ToDictionary(d => d.Id);
             var reported = resources.Where(r => !busy.Contains(r.Id)).ToDictionary(
