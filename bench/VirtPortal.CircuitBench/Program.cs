@@ -134,7 +134,7 @@ try
         await p.CloseAsync(new() { RunBeforeUnload = true });
     }
 
-    await Task.Delay(3000);
+    await Task.Delay(Settle());
     foreach (var n in counts)
     {
         foreach (var c in pages)
@@ -177,6 +177,10 @@ if (!noDoc)
 
 return 0;
 
+// How long open or closed circuits get to settle (their first renders, the first metric sends, the
+// server's disposal of closed ones) before a probe reads the process.
+static TimeSpan Settle() => TimeSpan.FromSeconds(3);
+
 static async Task<Result> MeasureAsync(PageCase c, int n, string gcdump, string temp)
 {
     var tag = string.Create(CultureInfo.InvariantCulture, $"{(c.Label == "tenant dashboard" ? "tenant" : c.App)}-{n}-{Guid.NewGuid():N}");
@@ -193,14 +197,14 @@ static async Task<Result> MeasureAsync(PageCase c, int n, string gcdump, string 
         open.Add(p);
     }
 
-    await Task.Delay(3000);
+    await Task.Delay(Settle());
     cpu0 = Probe.CpuMs(c.Server.Pid);
     await Task.Delay(10_000);
     var busyCpu = (Probe.CpuMs(c.Server.Pid) - cpu0) / 10.0;
     var after = await Probe.SampleAsync(gcdump, c.Server.Pid, Path.Combine(temp, tag + "-n.gcdump"));
     foreach (var p in open)
         await p.CloseAsync(new() { RunBeforeUnload = true });
-    await Task.Delay(3000);
+    await Task.Delay(Settle());
     return new Result(c.App, c.Label, n, before, after, (busyCpu - idleCpu) / n);
 }
 
