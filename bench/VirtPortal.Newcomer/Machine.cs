@@ -1,3 +1,5 @@
+using VirtPortal.BenchKit;
+
 namespace VirtPortal.Newcomer;
 
 /// <summary>The facts a figure depends on, read from the machine the bench runs on.</summary>
@@ -14,7 +16,7 @@ internal sealed record Machine(string Cpus, string Os, string Memory, string Lib
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         var memory = $"{long.Parse(memKb, System.Globalization.CultureInfo.InvariantCulture) / 1024 / 1024} GiB";
 
-        var version = await Commands.VirshAsync("version");
+        var version = await Commands.VirshAsync(Options.LibvirtUri, "version");
         string Pick(string prefix) => version.Output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..].Trim() ?? "?";
         var libvirt = version.Ok ? $"{Pick("Using library:")}, {Pick("Running hypervisor:")}" : "virsh version failed: " + version.Error;
 

@@ -6,6 +6,8 @@ using VirtPortal.Core.Data;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Resources;
 
+using VirtPortal.BenchKit;
+
 namespace VirtPortal.Newcomer;
 
 /// <summary>One run's figures in milliseconds; null where the run's mode has no such step.</summary>
@@ -215,12 +217,12 @@ internal static class NewcomerRun
     /// <summary>Deletes the run's VM from libvirt with its storage (the portal has stopped by now).</summary>
     private static async Task DeleteDomainAsync(string domain)
     {
-        var state = await Commands.VirshAsync("domstate", domain);
+        var state = await Commands.VirshAsync(Options.LibvirtUri, "domstate", domain);
         if (!state.Ok)
             return; // never defined
         if (state.Output != "shut off")
-            await Commands.VirshAsync("destroy", domain);
-        var undefined = await Commands.VirshAsync("undefine", domain, "--remove-all-storage");
+            await Commands.VirshAsync(Options.LibvirtUri, "destroy", domain);
+        var undefined = await Commands.VirshAsync(Options.LibvirtUri, "undefine", domain, "--remove-all-storage");
         if (!undefined.Ok)
             Console.Error.WriteLine($"could not delete {domain}: {undefined.Error}");
     }

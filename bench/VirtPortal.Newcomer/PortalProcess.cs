@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
+using VirtPortal.BenchKit;
+
 namespace VirtPortal.Newcomer;
 
 /// <summary>

@@ -2,10 +2,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Provisioning;
-using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -21,11 +19,7 @@ public sealed class DashboardTests(BrowserFixture browser)
     {
         var ct = TestContext.Current.CancellationToken;
         var services = browser.Server.Services;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var tenantId = await services.GetRequiredService<TenantService>().CreateAsync(admin, "Dashboard Dept", "", TenantQuota.Default, ct);
-        var created = await services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("dash@e2e.virtportal.local", "Dana Dash", [], tenantId, TenantRole.Member, "dashboard-password"), ct);
-        var member = new Actor(created.UserId, "Dana Dash", new HashSet<string>());
+        var (tenantId, member) = await browser.Server.NewTenantWithMemberAsync("Dashboard Dept", "dash@e2e.virtportal.local", "Dana Dash", "dashboard-password", ct: ct);
 
         await using var memberContext = await browser.NewContextAsync("dash@e2e.virtportal.local", "dashboard-password");
         var tenantPage = await memberContext.NewPageAsync();
@@ -41,12 +35,7 @@ public sealed class DashboardTests(BrowserFixture browser)
         await form.OpenAsync(tenantId);
         await form.FillVmAsync("dash-vm", "Debian 12", "medium");
         await form.Submit.ClickAsync();
-        var requests = services.GetRequiredService<RequestQueries>();
-        for (var waited = 0; waited < 150 && (await requests.ListForTenantAsync(admin, tenantId, ct)).Count == 0; waited++)
-            await Task.Delay(100, ct);
-        var request = Assert.Single(await requests.ListForTenantAsync(admin, tenantId, ct));
-        if (request.State == RequestState.PendingApproval)
-            await services.GetRequiredService<RequestDecisions>().ApproveAsync(admin, request.Id, ct);
+        await browser.Server.ApproveTheRequestAsync(tenantId, ct);
 
         // Running: counted, in the quota, and priced at the medium size's 0.04 an hour (the Debian template is free).
         await Expect(vms).ToHaveAttributeAsync("data-running", "1", new() { Timeout = 30_000 });

@@ -1,9 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Provisioning;
-using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
-using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -19,11 +16,7 @@ public sealed class HelpdeskWallTests(BrowserFixture browser)
     {
         var ct = TestContext.Current.CancellationToken;
         var services = browser.Server.Services;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var tenantId = await services.GetRequiredService<TenantService>().CreateAsync(admin, "Wall Watchers", "", TenantQuota.Default, ct);
-        var created = await services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("wall@e2e.virtportal.local", "Walt Wall", [], tenantId, TenantRole.Member, "wall-password"), ct);
-        var member = new Actor(created.UserId, "Walt Wall", new HashSet<string>());
+        var (tenantId, member) = await browser.Server.NewTenantWithMemberAsync("Wall Watchers", "wall@e2e.virtportal.local", "Walt Wall", "wall-password", ct: ct);
 
         await using var memberContext = await browser.NewContextAsync("wall@e2e.virtportal.local", "wall-password");
         var form = new NewRequestPage(await memberContext.NewPageAsync());
@@ -34,12 +27,7 @@ public sealed class HelpdeskWallTests(BrowserFixture browser)
         await using var helpdeskContext = await browser.NewContextAsync("helpdesk@demo.virtportal.local");
         var wall = await helpdeskContext.NewPageAsync();
         await new Shell(wall).OpenAsync("/wall");
-        var requests = services.GetRequiredService<RequestQueries>();
-        for (var waited = 0; waited < 150 && (await requests.ListForTenantAsync(admin, tenantId, ct)).Count == 0; waited++)
-            await Task.Delay(100, ct);
-        var request = Assert.Single(await requests.ListForTenantAsync(admin, tenantId, ct));
-        if (request.State == RequestState.PendingApproval)
-            await services.GetRequiredService<RequestDecisions>().ApproveAsync(admin, request.Id, ct);
+        await browser.Server.ApproveTheRequestAsync(tenantId, ct);
 
         // The VM appears on the open wall and reaches Running, pushed.
         var state = wall.GetByTestId("wall-state-wall-vm");

@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
-using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -25,10 +23,8 @@ public sealed class OutsideChangesTests(BrowserFixture browser)
     {
         var ct = TestContext.Current.CancellationToken;
         var server = browser.LibvirtServer;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var tenantId = await server.Services.GetRequiredService<TenantService>().CreateAsync(admin, "Outside Works", "", TenantQuota.Default, ct);
-        await server.Services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("outside@e2e.virtportal.local", "Oona Outside", [], tenantId, TenantRole.Member, "outside-password"), ct);
+        var admin = Arrange.Admin;
+        var (tenantId, _) = await server.NewTenantWithMemberAsync("Outside Works", "outside@e2e.virtportal.local", "Oona Outside", "outside-password", ct: ct);
 
         await using var member = await browser.NewContextAsync(server, "outside@e2e.virtportal.local", "outside-password");
         var tenantPage = await member.NewPageAsync();

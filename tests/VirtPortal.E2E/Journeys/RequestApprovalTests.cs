@@ -1,8 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
-using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -64,12 +62,8 @@ public sealed partial class RequestApprovalTests(BrowserFixture browser)
     public async Task A_request_over_quota_cannot_be_submitted_and_says_why()
     {
         var ct = TestContext.Current.CancellationToken;
-        var services = browser.Server.Services;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var tenantId = await services.GetRequiredService<TenantService>()
-            .CreateAsync(admin, "Tiny Quota Co", "", TenantQuota.Default with { VCpus = 1 }, ct);
-        await services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("tiny@e2e.virtportal.local", "Tina Tiny", [], tenantId, TenantRole.Member, "tiny-quota-password"), ct);
+        var (tenantId, _) = await browser.Server.NewTenantWithMemberAsync("Tiny Quota Co", "tiny@e2e.virtportal.local", "Tina Tiny", "tiny-quota-password",
+            TenantQuota.Default with { VCpus = 1 }, ct);
 
         await using var context = await browser.NewContextAsync("tiny@e2e.virtportal.local", "tiny-quota-password");
         var page = await context.NewPageAsync();

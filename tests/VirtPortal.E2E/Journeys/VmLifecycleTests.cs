@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -15,10 +12,7 @@ public sealed class VmLifecycleTests(BrowserFixture browser)
     {
         // A tenant of its own, so that other journeys' VMs do not eat its quota.
         var ct = TestContext.Current.CancellationToken;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var acme = new { Id = await browser.Server.Services.GetRequiredService<TenantService>().CreateAsync(admin, "Lifecycle Labs", "", TenantQuota.Default, ct) };
-        await browser.Server.Services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("life@e2e.virtportal.local", "Lia Lifecycle", [], acme.Id, TenantRole.Member, "lifecycle-password"), ct);
+        var acme = new { Id = (await browser.Server.NewTenantWithMemberAsync("Lifecycle Labs", "life@e2e.virtportal.local", "Lia Lifecycle", "lifecycle-password", ct: ct)).TenantId };
 
         // The member keeps the tenant page open; everything below arrives by push.
         await using var memberContext = await browser.NewContextAsync("life@e2e.virtportal.local", "lifecycle-password");

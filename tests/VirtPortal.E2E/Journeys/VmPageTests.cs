@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using VirtPortal.Core.Tenancy;
-using VirtPortal.Core.Users;
 using VirtPortal.E2E.Infrastructure;
 using VirtPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -14,10 +11,7 @@ public sealed class VmPageTests(BrowserFixture browser)
     public async Task A_member_opens_the_vm_page_from_the_tenant_page_its_charts_start_in_the_browser_and_a_pause_shows_by_push()
     {
         var ct = TestContext.Current.CancellationToken;
-        var admin = new Actor("e2e", "e2e", new HashSet<string> { GlobalRoles.Admin });
-        var tenantId = await browser.Server.Services.GetRequiredService<TenantService>().CreateAsync(admin, "Chart Works", "", TenantQuota.Default, ct);
-        await browser.Server.Services.GetRequiredService<UserAdministration>().CreateAsync(admin,
-            new NewUser("charts@e2e.virtportal.local", "Cora Charts", [], tenantId, TenantRole.Member, "charts-password"), ct);
+        var (tenantId, _) = await browser.Server.NewTenantWithMemberAsync("Chart Works", "charts@e2e.virtportal.local", "Cora Charts", "charts-password", ct: ct);
 
         await using var memberContext = await browser.NewContextAsync("charts@e2e.virtportal.local", "charts-password");
         var page = await memberContext.NewPageAsync();
