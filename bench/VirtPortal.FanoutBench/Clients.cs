@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using AngleSharp.Html.Parser;
+using VirtPortal.BenchKit;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -139,27 +139,7 @@ internal sealed class FanoutClient(Guid resourceId, IPAddress source, CookieCont
             }
         };
 
-    /// <summary>Signs in through the portal's sign-in form, as a browser does; the cookies are that session.</summary>
-    public static async Task<CookieContainer> SignInAsync(Uri baseUrl, IPAddress source, string email, string password, CancellationToken ct)
-    {
-        var cookies = new CookieContainer();
-        var handler = new SocketsHttpHandler { CookieContainer = cookies, AllowAutoRedirect = false };
-        handler.ConnectCallback = BoundTo(source);
-        using var browser = new HttpClient(handler) { BaseAddress = baseUrl };
-        using var page = await browser.GetAsync(new Uri("/Account/Login", UriKind.Relative), ct);
-        page.EnsureSuccessStatusCode();
-        var document = await new HtmlParser().ParseDocumentAsync(await page.Content.ReadAsStringAsync(ct));
-        var form = document.QuerySelector("[data-testid=login-form]") ?? throw new InvalidOperationException("The sign-in page has no login form.");
-        var fields = form.QuerySelectorAll("input[type=hidden]")
-            .Where(i => i.GetAttribute("name") is { Length: > 0 })
-            .ToDictionary(i => i.GetAttribute("name")!, i => i.GetAttribute("value") ?? "");
-        fields["_handler"] = fields.GetValueOrDefault("_handler") ?? "login";
-        fields["Input.Email"] = email;
-        fields["Input.Password"] = password;
-        using var content = new FormUrlEncodedContent(fields);
-        using var response = await browser.PostAsync(new Uri("/Account/Login", UriKind.Relative), content, ct);
-        if (response.StatusCode != HttpStatusCode.Redirect || cookies.GetCookies(baseUrl)["VirtPortal.Auth"] is null)
-            throw new InvalidOperationException($"signing in as {email} answered {(int)response.StatusCode} without the sign-in cookie");
-        return cookies;
-    }
+    /// <summary>Signs in through the portal's sign-in form from <paramref name="source"/>; the cookies are that session.</summary>
+    public static Task<CookieContainer> SignInAsync(Uri baseUrl, IPAddress source, string email, string password, CancellationToken ct) =>
+        PortalSignIn.SignInAsync(baseUrl, email, password, new SocketsHttpHandler { ConnectCallback = BoundTo(source) }, ct);
 }
