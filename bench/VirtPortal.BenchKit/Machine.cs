@@ -31,4 +31,9 @@ public static class Machine
     public static long RssBytes(int pid) =>
         1024 * long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+
+    /// <summary>The thread count of a process (/proc/PID/status).</summary>
+    public static int Threads(int pid) =>
+        int.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal))
+            .Split('\t', StringSplitOptions.RemoveEmptyEntries)[1].Trim(), CultureInfo.InvariantCulture);
 }

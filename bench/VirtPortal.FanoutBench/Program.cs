@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using VirtPortal.BenchKit;
 using VirtPortal.Core.Demo;
 using VirtPortal.FanoutBench;
 
@@ -12,7 +13,7 @@ using VirtPortal.FanoutBench;
 // Build the solution in Release first: the portal runs from src/VirtPortal.Web/bin/Release.
 var options = Options.Parse(args);
 var ct = CancellationToken.None;
-var repo = FindRepo();
+var repo = Repository.FindRoot();
 var load = File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Aggregate((a, b) => a + " " + b);
 var commit = Run("git", "-C", repo, "rev-parse", "--short", "HEAD");
 var started = DateTimeOffset.UtcNow;
@@ -21,7 +22,7 @@ Run("taskset", "-a", "-cp", options.ClientCpu, Environment.ProcessId.ToString(Cu
 var data = Directory.CreateTempSubdirectory("virtportal-fanout-");
 var logPath = Path.Combine(data.FullName, "portal.log");
 Console.Error.WriteLine($"data {data.FullName}; load {load}");
-Portal? portal = null;
+PortalProcess? portal = null;
 try
 {
     var seedClock = Stopwatch.StartNew();
@@ -32,15 +33,23 @@ try
     foreach (var extra in options.PortalSettings)
         settings[extra[..extra.IndexOf('=', StringComparison.Ordinal)]] = extra[(extra.IndexOf('=', StringComparison.Ordinal) + 1)..];
     var portalStarted = DateTimeOffset.UtcNow;
-    portal = Portal.Start(repo, options.PortalCpu, settings, logPath);
+    portal = PortalProcess.Start(new PortalLaunch
+    {
+        Repository = repo,
+        Settings = settings.ToDictionary(s => s.Key, s => s.Value ?? ""),
+        // Production: the clients use only the hub, so the pages' static web assets need not be served.
+        Environment = "Production",
+        Wrapper = ["taskset", "-c", options.PortalCpu],
+        LogPath = logPath,
+    });
     await portal.WaitReadyAsync(TimeSpan.FromMinutes(2));
     // The collector's first samples set baselines; let it run before the "before clients" figure.
     await Task.Delay(TimeSpan.FromSeconds(10), ct);
-    var cpuIdle0 = portal.CpuSeconds();
+    var cpuIdle0 = Machine.CpuSeconds(portal.Pid);
     var idleClock = Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(10), ct);
-    var idleCores = (portal.CpuSeconds() - cpuIdle0) / idleClock.Elapsed.TotalSeconds;
-    var (rssBefore, threadsBefore) = portal.Memory();
+    var idleCores = (Machine.CpuSeconds(portal.Pid) - cpuIdle0) / idleClock.Elapsed.TotalSeconds;
+    var (rssBefore, threadsBefore) = Memory(portal.Pid);
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"portal up, pid {portal.Pid}: RSS {rssBefore >> 20} MiB, {idleCores:F3} cores with no clients"));
 
     // Sessions: the demo member and the demo owner (both of Acme Research), signed in once per source address.
@@ -88,9 +97,9 @@ try
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clients.Count - failures.Count} of {clients.Count} clients connected and subscribed in {connectSeconds:F1} s; warm-up {options.Warmup} s"));
     await Task.Delay(TimeSpan.FromSeconds(options.Warmup), ct);
 
-    var (rssConnected, _) = portal.Memory();
+    var (rssConnected, _) = Memory(portal.Pid);
     var clientCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-    var cpu0 = portal.CpuSeconds();
+    var cpu0 = Machine.CpuSeconds(portal.Pid);
     var windowClock = Stopwatch.StartNew();
     var windowStart = DateTimeOffset.UtcNow;
     tally.WindowStart = windowStart;
@@ -99,13 +108,13 @@ try
     while (windowClock.Elapsed.TotalSeconds < options.Window)
     {
         await Task.Delay(1000, ct);
-        rssPeak = Math.Max(rssPeak, portal.Memory().RssBytes);
+        rssPeak = Math.Max(rssPeak, Memory(portal.Pid).RssBytes);
     }
 
-    var cpu1 = portal.CpuSeconds();
+    var cpu1 = Machine.CpuSeconds(portal.Pid);
     var windowSeconds = windowClock.Elapsed.TotalSeconds;
     var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu0).TotalSeconds / windowSeconds;
-    var (rssAfter, threadsAfter) = portal.Memory();
+    var (rssAfter, threadsAfter) = Memory(portal.Pid);
     // Points sampled inside the window that are still on their way.
     await Task.Delay(TimeSpan.FromSeconds(5), ct);
     var managed = await ManagedHeapAsync(portal.BaseUrl);
@@ -155,13 +164,8 @@ finally
         data.Delete(recursive: true);
 }
 
-static string FindRepo()
-{
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VirtPortal.sln")))
-        dir = dir.Parent;
-    return dir?.FullName ?? throw new InvalidOperationException("VirtPortal.sln not found above the bench's binaries");
-}
+// taskset execs the portal, so its pid is the portal's.
+static (long RssBytes, int Threads) Memory(int pid) => (Machine.RssBytes(pid), Machine.Threads(pid));
 
 static string Run(string file, params string[] arguments)
 {
