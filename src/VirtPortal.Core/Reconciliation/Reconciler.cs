@@ -103,6 +103,28 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
     }
 
     /// <summary>
+    /// What a host's lifecycle event says of one domain, recorded at once: the resource's observed state
+    /// and a pushed change, before the whole pass that follows (which lists the host, compares everything
+    /// and records drift) runs. Only a live VM on that host with no operation in flight is reported, as in
+    /// the pass; the pass then finds the state already recorded, so one change is published, not two.
+    /// True when the observed state changed.
+    /// </summary>
+    public async Task<bool> ReportEventAsync(Guid hostId, DomainEvent change, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var busy = await BusyResourcesAsync(db, ct);
+        if (busy.Contains(change.Id))
+            return false;
+        if (!await LiveResourcesQuery(db, hostId).AnyAsync(r => r.Id == change.Id, ct))
+            return false;
+        var changed = await ResourceLifecycle.ReportAsync(db, new Dictionary<Guid, ResourceState> { [change.Id] = ResourceLifecycle.StateOf(change.State) }, time.GetUtcNow(), ct);
+        foreach (var (id, tenantId, version) in changed)
+            live.Publish(new ResourceChanged(tenantId, id, version));
+        return changed.Count > 0;
+    }
+
+    /// <summary>
     /// A host registered while it did not answer has no capacity yet, so placement would pass it by:
     /// read its facts once it answers. Failing that, the next pass tries again. Its facts say whether
     /// KVM runs guests there; a host whose domain type follows that gets its type now, before any VM
@@ -180,10 +202,12 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
     }
 
     private static Task<List<Resource>> LiveResourcesAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
+        LiveResourcesQuery(db, hostId).ToListAsync(ct);
+
+    private static IQueryable<Resource> LiveResourcesQuery(PortalDbContext db, Guid hostId) =>
         db.Resources.AsNoTracking()
             .Where(r => r.HostId == hostId && r.Kind == ResourceKind.Vm
-                        && r.State != ResourceState.Deleted && r.State != ResourceState.Failed && r.State != ResourceState.Provisioning && r.State != ResourceState.Deleting)
-            .ToListAsync(ct);
+                        && r.State != ResourceState.Deleted && r.State != ResourceState.Failed && r.State != ResourceState.Provisioning && r.State != ResourceState.Deleting);
 
     private static async Task<HashSet<Guid>> BusyResourcesAsync(PortalDbContext db, CancellationToken ct) =>
         [.. await db.Operations.AsNoTracking()

@@ -9,12 +9,20 @@ using VirtPortal.Core.Provisioning;
 
 namespace VirtPortal.Core.Reconciliation;
 
-/// <summary>Runs the reconciler on a timer and whenever a host reports a lifecycle event.</summary>
+/// <summary>
+/// Runs the reconciler on a timer and whenever a host reports a lifecycle event. An event's domain is
+/// recorded first, on its own (<see cref="Reconciler.ReportEventAsync"/>), so the change reaches the
+/// screens without waiting for the whole pass that follows it.
+/// </summary>
 public sealed partial class ReconcilerMonitor(
     Reconciler reconciler, HypervisorRegistry registry, IDbContextFactory<PortalDbContext> dbFactory,
     IOptions<ReconcilerOptions> options, TimeProvider time, ILogger<ReconcilerMonitor> logger) : BackgroundService
 {
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // Events not yet reported. Past its capacity the oldest go: the full pass that follows records every domain anyway.
+    private readonly Channel<(Guid HostId, DomainEvent Change)> events =
+        Channel.CreateBounded<(Guid, DomainEvent)>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +35,8 @@ public sealed partial class ReconcilerMonitor(
             {
                 try
                 {
+                    while (events.Reader.TryRead(out var pending))
+                        await reconciler.ReportEventAsync(pending.HostId, pending.Change, stoppingToken);
                     await FollowEventsAsync(subscriptions, stoppingToken);
                     await reconciler.RunAsync(stoppingToken);
                 }
@@ -80,7 +90,13 @@ public sealed partial class ReconcilerMonitor(
             if (subscriptions.TryGetValue(host.Id, out var current) && ReferenceEquals(current.Adapter, adapter))
                 continue;
             current.Subscription?.Dispose();
-            subscriptions[host.Id] = (adapter, adapter.SubscribeEvents(_ => Task.FromResult(wake.Writer.TryWrite(true))));
+            var hostId = host.Id;
+            subscriptions[host.Id] = (adapter, adapter.SubscribeEvents(change =>
+            {
+                events.Writer.TryWrite((hostId, change));
+                wake.Writer.TryWrite(true);
+                return Task.CompletedTask;
+            }));
         }
     }
 

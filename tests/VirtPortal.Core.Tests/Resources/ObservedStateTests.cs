@@ -80,6 +80,56 @@ public sealed class ObservedStateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hosts_lifecycle_event_is_recorded_and_announced_at_once_and_the_pass_after_it_announces_nothing_more()
+    {
+        var heard = new ConcurrentQueue<ResourceChanged>();
+        using var subscription = host.Services.GetRequiredService<LiveUpdates>().Subscribe(m =>
+        {
+            if (m is ResourceChanged changed && changed.EntityId == vmId)
+                heard.Enqueue(changed);
+            return Task.CompletedTask;
+        });
+        await hypervisor.SuspendAsync(vmId, Ct);
+        var hostId = await HostIdAsync();
+
+        Assert.True(await Reconciler.ReportEventAsync(hostId, new DomainEvent(vmId, "web-1", DomainState.Paused, "suspended"), Ct));
+
+        Assert.Equal(ResourceState.Paused, (await RowAsync()).State);
+        for (var waited = 0; waited < 100 && heard.IsEmpty; waited++)
+            await Task.Delay(20, Ct);
+        Assert.Single(heard);
+        // The pass still compares everything and records the drift, but the state is already known.
+        var pass = await Reconciler.RunAsync(Ct);
+        Assert.Equal(1, pass.NewDrifts);
+        await Task.Delay(100, Ct);
+        Assert.Single(heard);
+    }
+
+    [Fact]
+    public async Task An_event_for_a_vm_with_an_operation_in_flight_or_on_another_host_or_unknown_changes_nothing()
+    {
+        var hostId = await HostIdAsync();
+        var before = await RowAsync();
+
+        Assert.False(await Reconciler.ReportEventAsync(Guid.NewGuid(), new DomainEvent(vmId, "web-1", DomainState.Paused, ""), Ct));
+        Assert.False(await Reconciler.ReportEventAsync(hostId, new DomainEvent(Guid.NewGuid(), "stranger", DomainState.Paused, ""), Ct));
+        // The portal's own pause is under way: its operation reports the outcome, not the event.
+        Assert.Equal(before.Version, (await RowAsync()).Version);
+        await host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, vmId, OperationKind.Suspend, ct: Ct);
+        var queued = await RowAsync();
+        Assert.False(await Reconciler.ReportEventAsync(hostId, new DomainEvent(vmId, "web-1", DomainState.Paused, ""), Ct));
+
+        var after = await RowAsync();
+        Assert.Equal((ResourceState.Running, queued.Version), (after.State, after.Version));
+    }
+
+    private async Task<Guid> HostIdAsync()
+    {
+        await using var db = host.NewDb();
+        return (await db.Resources.SingleAsync(r => r.Id == vmId, Ct)).HostId!.Value;
+    }
+
+    [Fact]
     public async Task A_confirmation_of_the_same_state_moves_the_time_but_announces_nothing()
     {
         await Reconciler.RunAsync(Ct);
