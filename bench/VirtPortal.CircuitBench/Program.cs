@@ -16,6 +16,8 @@ using VirtPortal.Core.Data;
 //   --heapwalk PAGES  instead of the measurement: a ClrMD heap walk of the portal with 0 and then N circuits
 //                 (the first count of --n) open on each listed page (tenant, home, vm), printing where the
 //                 per-circuit bytes go by owner and by type (see HeapWalk.cs); no bare app, no doc update
+//   --html DIR    with --heapwalk: save each page's rendered app shell (once interactive) to DIR/PAGE.html,
+//                 to diff what users see before and after a change
 //   --gcdump PATH the dotnet-gcdump tool (default: dotnet-gcdump on PATH; install with
 //                 `dotnet tool install dotnet-gcdump --version 10.0.750501 --tool-path DIR`)
 //   --no-doc      print the report only; do not update docs/PERFORMANCE.md
@@ -24,6 +26,7 @@ var counts = new List<int> { 30, 60 };
 var gcdump = "dotnet-gcdump";
 var noDoc = false;
 string[]? heapwalk = null;
+string? htmlDir = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -32,6 +35,7 @@ for (var i = 0; i < args.Length; i++)
         case "--gcdump" when i + 1 < args.Length: gcdump = args[++i]; break;
         case "--no-doc": noDoc = true; break;
         case "--heapwalk" when i + 1 < args.Length: heapwalk = args[++i].Split(','); break;
+        case "--html" when i + 1 < args.Length: htmlDir = Path.GetFullPath(args[++i]); break;
         default: throw new ArgumentException($"Unknown argument '{args[i]}'. See the usage at the top of Program.cs.");
     }
 }
@@ -158,6 +162,13 @@ try
         }
 
         await Task.Delay(Settle());
+        if (htmlDir is not null)
+        {
+            Directory.CreateDirectory(htmlDir);
+            await File.WriteAllTextAsync(Path.Combine(htmlDir, c.Label.Split(' ')[0] + ".html"),
+                await open[0].Locator("[data-testid=app-shell]").EvaluateAsync<string>("e => e.outerHTML"));
+        }
+
         var after = await HeapWalk.TakeAsync(c.Server.Pid, Path.Combine(temp.FullName, "walk-n.dmp"));
         foreach (var p in open)
             await p.CloseAsync(new() { RunBeforeUnload = true });
