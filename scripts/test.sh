@@ -27,7 +27,10 @@ as_root() {
 # 1. Prerequisites. npm fetches the front-end packages during the build. Chromium is the browser of the Playwright E2E tests (never `playwright install`);
 # it and its fonts are for the tests only. Libvirt, QEMU, /dev/kvm, the daemons, the default pool and
 # the tiny guest the adapter's tests boot are the host's: scripts/prepare-host.sh prepares them.
-apt_packages=(chromium fonts-liberation)
+# PostgreSQL's server binaries (initdb, pg_ctl; the database tests start a private server on a free port)
+# and its client tools (psql, the independent client; pg_dump and pg_restore, which the engine runs), and
+# the sqlite3 shell, the independent client of the embedded engine's files.
+apt_packages=(chromium fonts-liberation postgresql sqlite3)
 # The build runs `npm ci` in wwwroot-assets for the front-end packages (SignalR client, uPlot). Debian's
 # nodejs and npm are installed only when no npm is on PATH, so a node installed another way is kept.
 if ! command -v npm >/dev/null 2>&1; then
