@@ -182,6 +182,13 @@ internal static class HeapWalk
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Heap walk, {page}, N = {n}: live {before.Bytes / 1024.0:F0} → {after.Bytes / 1024.0:F0} KiB ({before.Objects} → {after.Objects} objects) = **{(after.Bytes - before.Bytes) / 1024.0 / n:F1} KiB** and {(after.Objects - before.Objects) / (double)n:F0} objects per circuit.");
         text.AppendLine();
+        text.AppendLine("| share | KiB per circuit |");
+        text.AppendLine("|---|---:|");
+        var components = (after.Owners.Where(kv => kv.Key.StartsWith("component ", StringComparison.Ordinal)).Sum(kv => kv.Value)
+            - before.Owners.Where(kv => kv.Key.StartsWith("component ", StringComparison.Ordinal)).Sum(kv => kv.Value)) / (double)n;
+        foreach (var (share, bytes) in Diff(before.ByOwner, after.ByOwner, n).GroupBy(x => Share(x.Key), x => x.Bytes).Select(g => (g.Key, g.Sum())).OrderByDescending(x => x.Item2))
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {(share == ComponentsShare ? $"{share} ({components:F0} instances)" : share)} | {bytes / 1024:F1} |");
+        text.AppendLine();
         text.AppendLine("| owner | instances per circuit | KiB per circuit | objects per circuit |");
         text.AppendLine("|---|---:|---:|---:|");
         foreach (var (key, bytes, count) in Diff(before.ByOwner, after.ByOwner, n).Take(top))
@@ -194,6 +201,18 @@ internal static class HeapWalk
             text.AppendLine(CultureInfo.InvariantCulture, $"| {Cell(key)} | {bytes / 1024:F1} | {count:F0} |");
         return text.ToString().TrimEnd();
     }
+
+    private const string ComponentsShare = "components: their objects and render state (two render-tree buffers each)";
+
+    private static string Share(string owner) => owner switch
+    {
+        _ when owner.StartsWith("component ", StringComparison.Ordinal) || owner.StartsWith("render state of ", StringComparison.Ordinal) => ComponentsShare,
+        "RemoteJSRuntime" => "the circuit's JS runtime (its own JSON metadata cache, object references)",
+        "RemoteRenderer" or "CircuitHost" or "CircuitClientProxy" or "RenderBatchWriter" or "RemoteNavigationManager" or "HubConnectionContext"
+            => "renderer, circuit host and SignalR connection",
+        "(no named owner)" => "reached from no named owner first (buffers, pipes, caches)",
+        _ => "DI scopes and scoped services (VirtPortal, MudBlazor, Identity, DbContext)",
+    };
 
     private static IEnumerable<(string Key, double Bytes, double Count)> Diff(
         Dictionary<string, (long Bytes, long Count)> before, Dictionary<string, (long Bytes, long Count)> after, int n) =>
