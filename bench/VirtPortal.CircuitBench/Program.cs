@@ -11,8 +11,13 @@ using VirtPortal.Core.Data;
 // the full GC that dotnet-gcdump forces, and VmRSS. Per circuit = (N circuits − 0 circuits) / N. Also the
 // server's CPU per circuit-second with the circuits open (what a 1 Hz chart update costs).
 //
-// Usage: dotnet run -c Release --project bench/VirtPortal.CircuitBench -- [--n 30,60] [--gcdump PATH] [--no-doc]
+// Usage: dotnet run -c Release --project bench/VirtPortal.CircuitBench -- [--n 30,60] [--gcdump PATH] [--no-doc] [--heapwalk PAGES]
 //   --n LIST      circuit counts per page (default 30,60)
+//   --heapwalk PAGES  instead of the measurement: a ClrMD heap walk of the portal with 0 and then N circuits
+//                 (the first count of --n) open on each listed page (tenant, home, vm), printing where the
+//                 per-circuit bytes go by owner and by type (see HeapWalk.cs); no bare app, no doc update
+//   --html DIR    with --heapwalk: save each page's rendered app shell (once interactive) to DIR/PAGE.html,
+//                 to diff what users see before and after a change
 //   --gcdump PATH the dotnet-gcdump tool (default: dotnet-gcdump on PATH; install with
 //                 `dotnet tool install dotnet-gcdump --version 10.0.750501 --tool-path DIR`)
 //   --no-doc      print the report only; do not update docs/PERFORMANCE.md
@@ -20,6 +25,8 @@ using VirtPortal.Core.Data;
 var counts = new List<int> { 30, 60 };
 var gcdump = "dotnet-gcdump";
 var noDoc = false;
+string[]? heapwalk = null;
+string? htmlDir = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -27,6 +34,8 @@ for (var i = 0; i < args.Length; i++)
         case "--n" when i + 1 < args.Length: counts = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(); break;
         case "--gcdump" when i + 1 < args.Length: gcdump = args[++i]; break;
         case "--no-doc": noDoc = true; break;
+        case "--heapwalk" when i + 1 < args.Length: heapwalk = args[++i].Split(','); break;
+        case "--html" when i + 1 < args.Length: htmlDir = Path.GetFullPath(args[++i]); break;
         default: throw new ArgumentException($"Unknown argument '{args[i]}'. See the usage at the top of Program.cs.");
     }
 }
@@ -40,7 +49,8 @@ Console.Error.WriteLine($"load {load}; building the portal (Release) and the bar
 var built = await Commands.RunAsync("dotnet", ["build", "src/VirtPortal.Web", "-c", "Release", "--nologo", "-v", "q"], TimeSpan.FromMinutes(10), root);
 if (!built.Ok)
     throw new BenchException("portal build failed:\n" + built.Output);
-var bareDir = await BareApp.CreateAsync(temp.FullName);
+var bareDir = heapwalk is null ? await BareApp.CreateAsync(temp.FullName) : null;
+var walks = new List<string>();
 
 var results = new List<Result>();
 var top = new List<string>();
@@ -59,7 +69,7 @@ try
         ["Hosts__FirstRun"] = "simulated",
         ["Logging__LogLevel__Default"] = "Warning",
     }, Path.Combine(temp.FullName, "portal.log"));
-    using var bare = await Server.StartAsync(bareDir, Path.Combine(bareDir, "bin", "Release", "net10.0", BareApp.Name + ".dll"),
+    using var bare = bareDir is null ? null : await Server.StartAsync(bareDir, Path.Combine(bareDir, "bin", "Release", "net10.0", BareApp.Name + ".dll"),
         new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, Path.Combine(temp.FullName, "bare.log"));
 
     using var playwright = await Playwright.CreateAsync();
@@ -95,7 +105,7 @@ try
         vmId = (await db.Resources.AsNoTracking().SingleAsync(r => r.Name == "circuit-vm")).Id;
     }
 
-    var bareContext = await browser.NewContextAsync(new() { BaseURL = bare.BaseUrl });
+    var bareContext = await browser.NewContextAsync(new() { BaseURL = bare?.BaseUrl ?? portal.BaseUrl });
     bareContext.SetDefaultTimeout(60_000);
     const string shell = "[data-testid=app-shell][data-interactive=true]";
     var pages = new List<PageCase>
@@ -107,7 +117,7 @@ try
             await p.Locator(shell).WaitForAsync();
             await Assertions.Expect(p.GetByTestId("live-charts-connection")).ToHaveAttributeAsync("data-state", "live", new() { Timeout = 30_000 });
         }),
-        new("bare", "counter (dotnet new blazor)", "/counter", bareContext, bare, async p =>
+        new("bare", "counter (dotnet new blazor)", "/counter", bareContext, bare!, async p =>
         {
             // Interactive once a click counts.
             for (var tries = 0; tries < 300; tries++)
@@ -120,10 +130,13 @@ try
 
             throw new BenchException("the counter page never became interactive");
         }),
-        new("bare", "MudBlazor providers, no chart", "/mudbase", bareContext, bare, p => p.GetByTestId("bench-ready").WaitForAsync()),
-        new("bare", "4 MudChart time series, 900 points, 1 Hz from the server", "/mudcharts", bareContext, bare, async p =>
+        new("bare", "MudBlazor providers, no chart", "/mudbase", bareContext, bare!, p => p.GetByTestId("bench-ready").WaitForAsync()),
+        new("bare", "4 MudChart time series, 900 points, 1 Hz from the server", "/mudcharts", bareContext, bare!, async p =>
             await Assertions.Expect(p.GetByTestId("bench-ticks")).Not.ToHaveTextAsync("0", new() { Timeout = 30_000 })),
     };
+
+    if (heapwalk is not null)
+        pages = pages.Where(c => heapwalk.Any(w => c.Label.StartsWith(w == "tenant" ? "tenant" : w == "vm" ? "VM page" : w, StringComparison.Ordinal))).ToList();
 
     // Warm each page once (JIT, caches, first render), then close.
     foreach (var c in pages)
@@ -135,7 +148,36 @@ try
     }
 
     await Task.Delay(Settle());
-    foreach (var n in counts)
+    foreach (var c in heapwalk is null ? [] : pages)
+    {
+        var n = counts[0];
+        var before = await HeapWalk.TakeAsync(c.Server.Pid, Path.Combine(temp.FullName, "walk-0.dmp"));
+        var open = new List<IPage>();
+        for (var i = 0; i < n; i++)
+        {
+            var p = await c.Context.NewPageAsync();
+            await p.GotoAsync(c.Path);
+            await c.Ready(p);
+            open.Add(p);
+        }
+
+        await Task.Delay(Settle());
+        if (htmlDir is not null)
+        {
+            Directory.CreateDirectory(htmlDir);
+            await File.WriteAllTextAsync(Path.Combine(htmlDir, c.Label.Split(' ')[0] + ".html"),
+                await open[0].Locator("[data-testid=app-shell]").EvaluateAsync<string>("e => e.outerHTML"));
+        }
+
+        var after = await HeapWalk.TakeAsync(c.Server.Pid, Path.Combine(temp.FullName, "walk-n.dmp"));
+        foreach (var p in open)
+            await p.CloseAsync(new() { RunBeforeUnload = true });
+        await Task.Delay(Settle());
+        walks.Add(HeapWalk.Report(c.Label, n, before, after, top: 40));
+        Console.Error.WriteLine(walks[^1]);
+    }
+
+    foreach (var n in heapwalk is null ? counts : [])
     {
         foreach (var c in pages)
         {
@@ -164,6 +206,14 @@ finally
     }
 
     temp.Delete(recursive: true);
+}
+
+if (heapwalk is not null)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Heap walk {started:yyyy-MM-dd HH:mm} UTC, commit {commit}, load average at the start {load}."));
+    Console.WriteLine();
+    Console.WriteLine(string.Join("\n\n", walks));
+    return 0;
 }
 
 var markdown = Markdown(results, top, started, commit, load, counts);

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Web.Security;
@@ -18,5 +19,19 @@ public static class PortalPolicies
             .AddPolicy(Staff, p => p.RequireRole(GlobalRoles.All));
         services.AddScoped<ActorAccessor>();
         return services;
+    }
+
+    /// <summary>What the <see cref="Admin"/> policy decides (RequireRole is IsInRole), for markup that already holds the user.</summary>
+    public static bool IsAdmin(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.IsInRole(GlobalRoles.Admin);
+    }
+
+    /// <summary>What the <see cref="Staff"/> policy decides: any of the global roles.</summary>
+    public static bool IsStaff(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return GlobalRoles.All.Any(user.IsInRole);
     }
 }
