@@ -1,3 +1,5 @@
+using VirtPortal.BenchKit;
+
 namespace VirtPortal.CircuitBench;
 
 /// <summary>

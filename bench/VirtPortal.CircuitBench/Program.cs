@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using VirtPortal.BenchKit;
 using VirtPortal.CircuitBench;
 using VirtPortal.Core.Data;
 
@@ -152,14 +153,7 @@ try
     {
         var n = counts[0];
         var before = await HeapWalk.TakeAsync(c.Server.Pid, Path.Combine(temp.FullName, "walk-0.dmp"));
-        var open = new List<IPage>();
-        for (var i = 0; i < n; i++)
-        {
-            var p = await c.Context.NewPageAsync();
-            await p.GotoAsync(c.Path);
-            await c.Ready(p);
-            open.Add(p);
-        }
+        var open = await OpenAsync(c, n);
 
         await Task.Delay(Settle());
         if (htmlDir is not null)
@@ -231,13 +225,9 @@ return 0;
 // server's disposal of closed ones) before a probe reads the process.
 static TimeSpan Settle() => TimeSpan.FromSeconds(3);
 
-static async Task<Result> MeasureAsync(PageCase c, int n, string gcdump, string temp)
+// N circuits of one page: a tab each, every one rendered and interactive before the next opens.
+static async Task<List<IPage>> OpenAsync(PageCase c, int n)
 {
-    var tag = string.Create(CultureInfo.InvariantCulture, $"{(c.Label == "tenant dashboard" ? "tenant" : c.App)}-{n}-{Guid.NewGuid():N}");
-    var cpu0 = Probe.CpuMs(c.Server.Pid);
-    await Task.Delay(10_000);
-    var idleCpu = (Probe.CpuMs(c.Server.Pid) - cpu0) / 10.0; // ms of CPU per second, 0 circuits
-    var before = await Probe.SampleAsync(gcdump, c.Server.Pid, Path.Combine(temp, tag + "-0.gcdump"));
     var open = new List<IPage>();
     for (var i = 0; i < n; i++)
     {
@@ -246,6 +236,18 @@ static async Task<Result> MeasureAsync(PageCase c, int n, string gcdump, string 
         await c.Ready(p);
         open.Add(p);
     }
+
+    return open;
+}
+
+static async Task<Result> MeasureAsync(PageCase c, int n, string gcdump, string temp)
+{
+    var tag = string.Create(CultureInfo.InvariantCulture, $"{(c.Label == "tenant dashboard" ? "tenant" : c.App)}-{n}-{Guid.NewGuid():N}");
+    var cpu0 = Probe.CpuMs(c.Server.Pid);
+    await Task.Delay(10_000);
+    var idleCpu = (Probe.CpuMs(c.Server.Pid) - cpu0) / 10.0; // ms of CPU per second, 0 circuits
+    var before = await Probe.SampleAsync(gcdump, c.Server.Pid, Path.Combine(temp, tag + "-0.gcdump"));
+    var open = await OpenAsync(c, n);
 
     await Task.Delay(Settle());
     cpu0 = Probe.CpuMs(c.Server.Pid);

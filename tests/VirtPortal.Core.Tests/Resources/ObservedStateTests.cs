@@ -48,12 +48,7 @@ public sealed class ObservedStateTests : IAsyncLifetime
     public async Task A_vm_paused_outside_the_portal_shows_paused_with_the_time_and_can_be_resumed_from_the_portal()
     {
         var heard = new ConcurrentQueue<ResourceChanged>();
-        using var subscription = host.Services.GetRequiredService<LiveUpdates>().Subscribe(m =>
-        {
-            if (m is ResourceChanged changed && changed.EntityId == vmId)
-                heard.Enqueue(changed);
-            return Task.CompletedTask;
-        });
+        using var subscription = ListenForChanges(heard);
         await hypervisor.SuspendAsync(vmId, Ct);
         var pausedAt = host.Time.GetUtcNow();
 
@@ -83,12 +78,7 @@ public sealed class ObservedStateTests : IAsyncLifetime
     public async Task A_hosts_lifecycle_event_is_recorded_and_announced_at_once_and_the_pass_after_it_announces_nothing_more()
     {
         var heard = new ConcurrentQueue<ResourceChanged>();
-        using var subscription = host.Services.GetRequiredService<LiveUpdates>().Subscribe(m =>
-        {
-            if (m is ResourceChanged changed && changed.EntityId == vmId)
-                heard.Enqueue(changed);
-            return Task.CompletedTask;
-        });
+        using var subscription = ListenForChanges(heard);
         await hypervisor.SuspendAsync(vmId, Ct);
         var hostId = await HostIdAsync();
 
@@ -122,6 +112,15 @@ public sealed class ObservedStateTests : IAsyncLifetime
         var after = await RowAsync();
         Assert.Equal((ResourceState.Running, queued.Version), (after.State, after.Version));
     }
+
+    /// <summary>The VM's ResourceChanged messages, as a page's subscription hears them.</summary>
+    private IDisposable ListenForChanges(ConcurrentQueue<ResourceChanged> heard) =>
+        host.Services.GetRequiredService<LiveUpdates>().Subscribe(m =>
+        {
+            if (m is ResourceChanged changed && changed.EntityId == vmId)
+                heard.Enqueue(changed);
+            return Task.CompletedTask;
+        });
 
     private async Task<Guid> HostIdAsync()
     {
