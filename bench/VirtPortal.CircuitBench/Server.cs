@@ -112,28 +112,4 @@ internal static class Probe
         var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10.0;
     }
-
-    /// <summary>Type histogram of a gcdump: type → bytes.</summary>
-    public static async Task<Dictionary<string, long>> HistogramAsync(string gcdump, string dumpPath)
-    {
-        var report = await Commands.RunAsync(gcdump, ["report", dumpPath], TimeSpan.FromMinutes(3));
-        var types = new Dictionary<string, long>();
-        foreach (var raw in report.Output.Split('\n'))
-        {
-            var parts = raw.Trim().Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 3 || !long.TryParse(parts[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var bytes)
-                || !long.TryParse(parts[1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out _))
-                continue;
-            var type = parts[2];
-            var cut = type.IndexOf(" (Bytes", StringComparison.Ordinal);
-            if (cut > 0)
-                type = type[..cut];
-            cut = type.IndexOf("  [", StringComparison.Ordinal);
-            if (cut > 0)
-                type = type[..cut];
-            types[type] = types.GetValueOrDefault(type) + bytes;
-        }
-
-        return types;
-    }
 }
