@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VirtPortal.BenchKit;
 
 namespace VirtPortal.FanoutBench;
 
@@ -7,8 +8,6 @@ namespace VirtPortal.FanoutBench;
 internal static class Report
 {
     public const string Heading = "## Fan-out (P2): 1 Hz metrics of 500 VMs to 2,000 hub clients";
-    private const string Begin = "<!-- fanout bench -->";
-    private const string End = "<!-- /fanout bench -->";
 
     public static string Markdown(Result r)
     {
@@ -46,25 +45,7 @@ internal static class Report
     }
 
     /// <summary>Replaces the bench's block between its markers, or adds the section at the end.</summary>
-    public static void UpdateDocument(string path, string block)
-    {
-        var doc = File.ReadAllText(path).ReplaceLineEndings("\n");
-        var wrapped = $"{Begin}\n{block}\n{End}";
-        var start = doc.IndexOf(Begin, StringComparison.Ordinal);
-        if (start >= 0)
-        {
-            var stop = doc.IndexOf(End, start, StringComparison.Ordinal);
-            if (stop < 0)
-                throw new InvalidOperationException($"{path}: '{Begin}' has no '{End}'");
-            doc = doc[..start] + wrapped + doc[(stop + End.Length)..];
-        }
-        else
-        {
-            doc = doc.TrimEnd() + "\n\n" + Heading + "\n\n" + wrapped + "\n";
-        }
-
-        File.WriteAllText(path, doc.TrimEnd() + "\n");
-    }
+    public static void UpdateDocument(string path, string block) => DocumentBlock.Rewrite(path, "fanout bench", block, Heading);
 
     private static double Percentile(List<double> sorted, double q) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -42,21 +42,3 @@ internal sealed record Options(int Runs, bool FreshClone, bool ColdNuget, string
 
 /// <summary>A run that could not finish; the message says where and why.</summary>
 internal sealed class BenchException(string message) : Exception(message);
-
-internal static class Repository
-{
-    /// <summary>The repo the bench runs from: the nearest folder above it holding VirtPortal.sln.</summary>
-    public static string FindRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "VirtPortal.sln")))
-                    return dir.FullName;
-            }
-        }
-
-        throw new BenchException("VirtPortal.sln not found above the current directory or the bench's own.");
-    }
-}

@@ -17,7 +17,7 @@ using VirtPortal.Newcomer;
 // Needs root (or libvirt access), a running libvirtd, the guest from scripts/build-test-guest.sh and
 // Debian's Chromium.
 var options = Options.Parse(args);
-var root = Repository.FindRoot();
+var root = VirtPortal.BenchKit.Repository.FindRoot();
 Console.Error.WriteLine($"repository {root}; {options.Describe()}");
 
 var machine = await Machine.DescribeAsync(root);
