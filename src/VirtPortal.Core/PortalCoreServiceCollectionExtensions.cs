@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -59,6 +60,12 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Provisioning.FaultInjectionOptions>().Bind(configuration.GetSection(Provisioning.FaultInjectionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        // Keys persist where the web host says (its data directory); elsewhere Data Protection's default ring.
+        services.AddDataProtection().SetApplicationName("VirtPortal");
+        services.AddOptions<Databases.DatabaseOptions>().Bind(configuration.GetSection(Databases.DatabaseOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Databases.DatabaseServerSecrets>();
+        services.AddSingleton<Databases.DatabaseEngineRegistry>();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();
         services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))

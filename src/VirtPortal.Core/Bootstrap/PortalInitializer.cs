@@ -43,6 +43,7 @@ public sealed partial class PortalInitializer(
         if (demo.Value.IsEnabled)
             await SeedDemoAsync(ct);
         await hosts.EnsureHostsAsync(ct);
+        await Databases.DatabaseServerRegistration.EnsureEmbeddedAsync(db, time, ct);
         return result;
     }
 

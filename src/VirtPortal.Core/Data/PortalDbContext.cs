@@ -41,6 +41,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Hosts.Host> Hosts => Set<Hosts.Host>();
 
+    public DbSet<Databases.DatabaseServer> DatabaseServers => Set<Databases.DatabaseServer>();
+
+    public DbSet<Databases.DatabaseCredential> DatabaseCredentials => Set<Databases.DatabaseCredential>();
+
+    public DbSet<Databases.DatabaseBackup> DatabaseBackups => Set<Databases.DatabaseBackup>();
+
     public DbSet<Reconciliation.Drift> Drifts => Set<Reconciliation.Drift>();
 
     public DbSet<Monitoring.MetricRollup> MetricRollups => Set<Monitoring.MetricRollup>();
@@ -229,6 +235,39 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             drift.HasIndex(d => new { d.HostId, d.ResolvedAt });
         });
         builder.Entity<Resource>().HasOne<Hosts.Host>().WithMany().HasForeignKey(r => r.HostId);
+        builder.Entity<Databases.DatabaseServer>(server =>
+        {
+            server.Property(s => s.Name).HasMaxLength(64).UseCollation("NOCASE");
+            server.HasIndex(s => s.Name).IsUnique();
+            server.Property(s => s.Engine).HasConversion<string>().HasMaxLength(16);
+            server.Property(s => s.State).HasConversion<string>().HasMaxLength(16);
+            server.Property(s => s.ProtectedAdminConnection).HasMaxLength(4000);
+            server.Property(s => s.Endpoint).HasMaxLength(300);
+            server.Property(s => s.ClientHost).HasMaxLength(255);
+            server.Property(s => s.Version).HasMaxLength(200);
+            server.Property(s => s.LastError).HasMaxLength(1000);
+        });
+        builder.Entity<Resource>(resource =>
+        {
+            resource.HasOne<Databases.DatabaseServer>().WithMany().HasForeignKey(r => r.DatabaseServerId);
+            resource.Property(r => r.DatabaseName).HasMaxLength(63);
+        });
+        builder.Entity<Databases.DatabaseCredential>(credential =>
+        {
+            credential.HasKey(c => c.ResourceId);
+            credential.Property(c => c.ProtectedPassword).HasMaxLength(2000);
+            credential.HasOne<Resource>().WithOne().HasForeignKey<Databases.DatabaseCredential>(c => c.ResourceId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<Databases.DatabaseBackup>(backup =>
+        {
+            backup.Property(b => b.State).HasConversion<string>().HasMaxLength(16);
+            backup.Property(b => b.Engine).HasConversion<string>().HasMaxLength(16);
+            backup.Property(b => b.RequestedBy).HasMaxLength(64);
+            backup.Property(b => b.Error).HasMaxLength(1000);
+            backup.HasOne<Resource>().WithMany().HasForeignKey(b => b.ResourceId);
+            backup.HasIndex(b => new { b.ResourceId, b.CreatedAt });
+            backup.HasIndex(b => new { b.TenantId, b.State });
+        });
 
         builder.Entity<Notification>(notification =>
         {

@@ -13,6 +13,28 @@ public sealed class DatabaseServerSecrets(IDataProtectionProvider provider)
 {
     // A purpose of their own: a payload protected for anything else (cookies, tokens) does not open here.
     private readonly IDataProtector protector = provider.CreateProtector("VirtPortal.Databases.AdminConnection.v1");
+    private readonly IDataProtector passwords = provider.CreateProtector("VirtPortal.Databases.OwnerPassword.v1");
+
+    /// <summary>A database owner's password, kept protected between its issue and the owner's one look at it.</summary>
+    public string ProtectPassword(string password)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        return passwords.Protect(password);
+    }
+
+    public string UnprotectPassword(string protectedPassword)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(protectedPassword);
+        try
+        {
+            return passwords.Unprotect(protectedPassword);
+        }
+        catch (CryptographicException e)
+        {
+            throw new DatabaseEngineException(DatabaseFailure.Refused,
+                "The password cannot be read: the portal's data protection keys changed. Ask for a new password.", e);
+        }
+    }
 
     public string Protect(string adminConnectionString)
     {

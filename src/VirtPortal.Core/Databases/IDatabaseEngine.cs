@@ -22,6 +22,15 @@ public interface IDatabaseEngine
     /// </summary>
     Task CreateAsync(DatabaseSpec spec, string? password, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="CreateAsync(DatabaseSpec, string?, CancellationToken)"/>, calling <paramref name="step"/> with
+    /// <see cref="DatabaseCreatedStep"/> once the database exists and before its rights are granted (the crash tests' hook).
+    /// </summary>
+    Task CreateAsync(DatabaseSpec spec, string? password, Func<string, Task> step, CancellationToken ct);
+
+    /// <summary>The step between "database created" and "rights granted".</summary>
+    public const string DatabaseCreatedStep = "database-created";
+
     /// <summary>Drops the database (ending its sessions) and its owner role; nothing to drop is success.</summary>
     Task DropAsync(DatabaseSpec spec, CancellationToken ct);
 

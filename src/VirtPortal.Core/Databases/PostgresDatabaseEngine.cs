@@ -43,8 +43,12 @@ public sealed class PostgresDatabaseEngine : IDatabaseEngine, IAsyncDisposable
     /// <summary>Host and port as clients reach the server, for connection strings.</summary>
     public (string Host, int Port) Endpoint => (settings.Host ?? "localhost", settings.Port);
 
-    public Task CreateAsync(DatabaseSpec spec, string? password, CancellationToken ct) => Guard(async token =>
+    public Task CreateAsync(DatabaseSpec spec, string? password, CancellationToken ct) =>
+        CreateAsync(spec, password, static _ => Task.CompletedTask, ct);
+
+    public Task CreateAsync(DatabaseSpec spec, string? password, Func<string, Task> step, CancellationToken ct) => Guard(async token =>
     {
+        ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrEmpty(password);
         var database = DatabaseNames.Quote(spec.Database);
@@ -68,6 +72,8 @@ public sealed class PostgresDatabaseEngine : IDatabaseEngine, IAsyncDisposable
             await ExecuteAsync(connection, $"ALTER DATABASE {database} OWNER TO {owner}", token);
             await ExecuteAsync(connection, $"ALTER DATABASE {database} CONNECTION LIMIT {limit}", token);
         }
+
+        await step(IDatabaseEngine.DatabaseCreatedStep);
 
         await ExecuteAsync(connection, $"REVOKE ALL ON DATABASE {database} FROM PUBLIC", token);
         await ExecuteAsync(connection, $"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {owner}", token);

@@ -26,8 +26,12 @@ public sealed class SqliteDatabaseEngine(string directory, TimeSpan timeout) : I
         return Path.Combine(Directory, DatabaseNames.CheckIdentifier(spec.Database) + Extension);
     }
 
-    public async Task CreateAsync(DatabaseSpec spec, string? password, CancellationToken ct)
+    public Task CreateAsync(DatabaseSpec spec, string? password, CancellationToken ct) =>
+        CreateAsync(spec, password, static _ => Task.CompletedTask, ct);
+
+    public async Task CreateAsync(DatabaseSpec spec, string? password, Func<string, Task> step, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(step);
         var file = FileOf(spec);
         if (File.Exists(file))
             return;
@@ -42,6 +46,8 @@ public sealed class SqliteDatabaseEngine(string directory, TimeSpan timeout) : I
             await ExecuteAsync(connection, "PRAGMA application_id = 1448100930", ct);
         }
 
+        // A file has no rights to grant: the step comes before it takes its place.
+        await step(IDatabaseEngine.DatabaseCreatedStep);
         File.Move(partial, file, overwrite: false);
     }
 

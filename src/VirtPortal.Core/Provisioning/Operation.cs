@@ -12,6 +12,12 @@ public enum OperationKind
     Resume = 6,
     Resize = 7,
     Delete = 8,
+
+    /// <summary>A database's owner gets a new password, shown once.</summary>
+    RotatePassword = 9,
+
+    /// <summary>A database is written to a backup file.</summary>
+    Backup = 10,
 }
 
 public enum OperationState
@@ -49,6 +55,9 @@ public sealed class Operation
     public int? TargetVCpus { get; set; }
 
     public int? TargetRamMiB { get; set; }
+
+    /// <summary>The backup a Backup operation writes.</summary>
+    public Guid? BackupId { get; set; }
 
     public int Attempts { get; set; }
 

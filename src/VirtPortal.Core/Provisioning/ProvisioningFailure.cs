@@ -43,8 +43,10 @@ public sealed record ProvisioningFailure(FailureKind Kind, string Detail, string
     }
 
     /// <summary>One sentence without the hypervisor's words, naming the request to quote.</summary>
-    public string PlainSentence(OperationKind operation, Guid? requestId)
+    public string PlainSentence(OperationKind operation, Guid? requestId, Resources.ResourceKind resource = Resources.ResourceKind.Vm)
     {
+        if (resource == Resources.ResourceKind.Database)
+            return DatabaseSentence(operation, requestId);
         var what = Verb(operation);
         var sentence = Advice ?? Kind switch
         {
@@ -52,6 +54,26 @@ public sealed record ProvisioningFailure(FailureKind Kind, string Detail, string
             FailureKind.NoCapacity => $"No host has room for this VM right now, so the portal could not {what}; ask an administrator for capacity or choose a smaller size.",
             FailureKind.TimedOut => $"The host took too long to {what}, so the portal stopped waiting; an administrator has been told.",
             _ => $"The host refused to {what}; an administrator has been told.",
+        };
+        return requestId is { } id ? $"{sentence} Request {id}." : sentence;
+    }
+
+    private string DatabaseSentence(OperationKind operation, Guid? requestId)
+    {
+        var what = operation switch
+        {
+            OperationKind.Create => "create the database",
+            OperationKind.Delete => "drop the database",
+            OperationKind.RotatePassword => "set a new password",
+            OperationKind.Backup => "back the database up",
+            _ => "carry out the operation",
+        };
+        var sentence = Advice ?? Kind switch
+        {
+            FailureKind.HostUnreachable => $"The database server did not answer, so the portal could not {what}; an administrator has been told.",
+            FailureKind.NoCapacity => $"No database server has room for this database right now, so the portal could not {what}; ask an administrator for capacity.",
+            FailureKind.TimedOut => $"The database server took too long to {what}, so the portal stopped waiting; an administrator has been told.",
+            _ => $"The database server refused to {what}; an administrator has been told.",
         };
         return requestId is { } id ? $"{sentence} Request {id}." : sentence;
     }

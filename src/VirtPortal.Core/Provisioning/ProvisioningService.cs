@@ -24,7 +24,8 @@ namespace VirtPortal.Core.Provisioning;
 /// </summary>
 public sealed partial class ProvisioningService(
     IDbContextFactory<PortalDbContext> dbFactory, HypervisorRegistry registry, LiveUpdates live, TimeProvider time,
-    IOptions<ProvisioningOptions> options, IOptions<FaultInjectionOptions> faults, ILogger<ProvisioningService> logger)
+    IOptions<ProvisioningOptions> options, IOptions<FaultInjectionOptions> faults, ILogger<ProvisioningService> logger,
+    Databases.DatabaseEngineRegistry databases, Databases.DatabaseServerSecrets secrets)
 {
     private static readonly Actor Worker = new("provisioning", "provisioning", new HashSet<string>());
 
@@ -81,7 +82,13 @@ public sealed partial class ProvisioningService(
         foreach (var operation in candidates)
         {
             var resource = await db.Resources.FirstAsync(r => r.Id == operation.ResourceId, ct);
-            if (resource.HostId is { } hostId)
+            if (resource.Kind == ResourceKind.Database)
+            {
+                // Databases go on database servers, not hypervisor hosts; a server takes any number of calls at once.
+                if (resource.DatabaseServerId is null && operation.Kind == OperationKind.Create)
+                    await PlaceDatabaseAsync(db, resource, ct);
+            }
+            else if (resource.HostId is { } hostId)
             {
                 if (!HasSlot(hostId))
                     continue;
@@ -207,6 +214,12 @@ public sealed partial class ProvisioningService(
             host = resource.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, ct) : null;
         }
 
+        if (resource.Kind == ResourceKind.Database)
+        {
+            await RunDatabaseAsync(operation, resource, workerId, ct);
+            return;
+        }
+
         if (host is null)
         {
             if (operation.Kind == OperationKind.Delete)
@@ -268,7 +281,16 @@ public sealed partial class ProvisioningService(
         }
     }
 
-    private async Task FinishAsync(Guid operationId, string workerId, Host? host, ResourceState after, CancellationToken ct)
+    private Task FinishAsync(Guid operationId, string workerId, Host? host, ResourceState after, CancellationToken ct) =>
+        FinishAsync(operationId, workerId, host?.Name, after, null, ct);
+
+    /// <summary>More a finished operation writes in its transaction.</summary>
+    private delegate Task AlsoOnFinish(PortalDbContext db, Resource resource, Operation operation, CancellationToken ct);
+
+    /// <param name="place">The host or database server it ran on, for the audit and the request's timeline.</param>
+    /// <param name="also">More to write in the same transaction (a database's new password, its backup's size).</param>
+    private async Task FinishAsync(Guid operationId, string workerId, string? place, ResourceState after,
+        AlsoOnFinish? also, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -282,17 +304,22 @@ public sealed partial class ProvisioningService(
         operation.LeaseOwner = null;
         operation.LeaseExpiresAt = null;
         operation.LastError = null;
-        ResourceLifecycle.Finished(resource, operation.Kind, after, now);
+        // A database deleted while it was being made stays deleted (its record went at once).
+        if (resource.State != ResourceState.Deleted)
+            ResourceLifecycle.Finished(resource, operation.Kind, after, now);
+        if (also is not null)
+            await also(db, resource, operation, ct);
         db.Record(time, Worker, AuditActions.OperationSucceeded, Target(operation), operation.TenantId,
-            $"{operation.Kind} of {resource.Name}{(host is null ? "" : " on " + host.Name)}: now {resource.State}");
+            $"{operation.Kind} of {resource.Name}{(place is null ? "" : " on " + place)}: now {resource.State}");
         var notifications = new List<Notification>();
         var request = await RequestOfAsync(db, operation, ct);
         if (request is { State: RequestState.Provisioning or RequestState.Approved } && operation.Kind is OperationKind.Create or OperationKind.Resize)
         {
             RequestTransitions.Move(db, time, request, RequestState.Completed, Worker,
-                $"{resource.Name} is {resource.State.ToString().ToLowerInvariant()}{(host is null ? "" : " on " + host.Name)}");
+                $"{resource.Name} is {resource.State.ToString().ToLowerInvariant()}{(place is null ? "" : " on " + place)}");
             notifications.Add(Notify(db, request.RequesterId, resource.TenantId, NotificationKind.ProvisioningFinished,
-                $"{resource.Name} is ready ({resource.State}).", $"/tenants/{resource.TenantId}"));
+                $"{resource.Name} is ready ({resource.State}).",
+                resource.Kind == ResourceKind.Database ? $"/databases/{resource.Id}" : $"/tenants/{resource.TenantId}"));
         }
 
         await db.SaveChangesAsync(ct);
@@ -301,7 +328,11 @@ public sealed partial class ProvisioningService(
         LogSucceeded(operation.Kind, resource.Name, resource.State);
     }
 
-    private async Task RetryOrFailAsync(Guid operationId, string workerId, HypervisorException error, CancellationToken ct)
+    private Task RetryOrFailAsync(Guid operationId, string workerId, HypervisorException error, CancellationToken ct) =>
+        RetryOrFailAsync(operationId, workerId, error.IsTransient, error.Message, ProvisioningFailure.From(error), untilDone: false, ct);
+
+    /// <param name="untilDone">Retry however often it takes (a dropped database's record is already gone: only its server is behind).</param>
+    private async Task RetryOrFailAsync(Guid operationId, string workerId, bool transient, string message, ProvisioningFailure failure, bool untilDone, CancellationToken ct)
     {
         bool retry;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -309,25 +340,25 @@ public sealed partial class ProvisioningService(
             var operation = await db.Operations.FirstAsync(o => o.Id == operationId, ct);
             if (operation.LeaseOwner != workerId)
                 return;
-            retry = error.IsTransient && operation.Attempts < options.Value.MaxAttempts;
+            retry = untilDone || (transient && operation.Attempts < options.Value.MaxAttempts);
             if (retry)
             {
                 // Exponential backoff: 2, 4, 8 … seconds, at most a minute.
-                var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, operation.Attempts)));
+                var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(operation.Attempts, 6))));
                 operation.State = OperationState.Pending;
                 operation.NotBefore = time.GetUtcNow() + backoff;
                 operation.LeaseOwner = null;
                 operation.LeaseExpiresAt = null;
-                operation.LastError = error.Message;
+                operation.LastError = message;
                 db.Record(time, Worker, AuditActions.OperationRetry, Target(operation), operation.TenantId,
-                    $"{operation.Kind} attempt {operation.Attempts} failed ({error.Message}); retrying in {backoff.TotalSeconds:0} s");
+                    $"{operation.Kind} attempt {operation.Attempts} failed ({message}); retrying in {backoff.TotalSeconds:0} s");
                 await db.SaveChangesAsync(ct);
-                LogRetry(operation.Kind, operation.Attempts, error.Message);
+                LogRetry(operation.Kind, operation.Attempts, message);
             }
         }
 
         if (!retry)
-            await FailAsync(operationId, workerId, ProvisioningFailure.From(error), ct);
+            await FailAsync(operationId, workerId, failure, ct);
     }
 
     private async Task FailAsync(Guid operationId, string workerId, ProvisioningFailure failure, CancellationToken ct)
@@ -339,7 +370,7 @@ public sealed partial class ProvisioningService(
         if (operation.LeaseOwner != workerId)
             return;
         var resource = await db.Resources.FirstAsync(r => r.Id == operation.ResourceId, ct);
-        if (operation.Kind == OperationKind.Create)
+        if (operation.Kind == OperationKind.Create && resource.State != ResourceState.Deleted)
             ResourceLifecycle.Fail(resource);
         else if (actual is not null)
             ResourceLifecycle.Observe(resource, ResourceLifecycle.StateOf(actual.State), time.GetUtcNow());
@@ -354,6 +385,13 @@ public sealed partial class ProvisioningService(
         operation.State = OperationState.Failed;
         operation.FinishedAt = time.GetUtcNow();
         operation.LastError = failure.Detail;
+        if (operation.BackupId is { } backupId && await db.DatabaseBackups.FirstOrDefaultAsync(b => b.Id == backupId, ct) is { } backup)
+        {
+            backup.State = Databases.DatabaseBackupState.Failed;
+            backup.FinishedAt = operation.FinishedAt;
+            backup.Error = Truncate(failure.Detail, 1000);
+        }
+
         operation.FailureKind = failure.Kind;
         operation.LeaseOwner = null;
         operation.LeaseExpiresAt = null;
@@ -361,7 +399,7 @@ public sealed partial class ProvisioningService(
         db.Record(time, Worker, AuditActions.OperationFailed, Target(operation), operation.TenantId,
             $"{operation.Kind} of {resource.Name} failed ({failure.Kind}): {failure.Detail}{cleanup}");
         var notifications = new List<Notification>();
-        var sentence = failure.PlainSentence(operation.Kind, operation.RequestId);
+        var sentence = failure.PlainSentence(operation.Kind, operation.RequestId, resource.Kind);
         var request = await RequestOfAsync(db, operation, ct);
         if (request is { State: RequestState.Provisioning or RequestState.Approved })
         {

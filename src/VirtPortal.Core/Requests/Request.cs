@@ -81,6 +81,9 @@ public sealed class Request
 
     public Guid? OfferingId { get; set; }
 
+    /// <summary>For a new database: the backup to restore into it.</summary>
+    public Guid? RestoreFromBackupId { get; set; }
+
     /// <summary>Lease length for new resources; extension length for lease extensions.</summary>
     public int LeaseDays { get; set; }
 

@@ -65,6 +65,7 @@ public sealed partial class RequestDrafts(
             TemplateId = draft.Kind == RequestKind.NewVm ? draft.TemplateId : null,
             SizeId = draft.Kind is RequestKind.NewVm or RequestKind.ResizeVm ? draft.SizeId : null,
             OfferingId = draft.Kind == RequestKind.NewDatabase ? draft.OfferingId : null,
+            RestoreFromBackupId = draft.Kind == RequestKind.NewDatabase ? draft.RestoreFromBackupId : null,
             LeaseDays = draft.LeaseDays,
             ResourceId = draft.Kind is RequestKind.ResizeVm or RequestKind.ExtendLease ? draft.ResourceId : null,
             Demand = resolved.Demand,
@@ -133,7 +134,7 @@ public sealed partial class RequestDrafts(
         {
             case RequestKind.NewVm:
             {
-                await CheckNameAsync(db, context.Tenant.Id, name, errors, ct);
+                await CheckNameAsync(db, context.Tenant.Id, name, errors, NameError(name), ct);
                 var template = draft.TemplateId is { } templateId
                     ? await db.VmTemplates.AsNoTracking().Include(t => t.AllowedSizes).FirstOrDefaultAsync(t => t.Id == templateId, ct)
                     : null;
@@ -157,11 +158,22 @@ public sealed partial class RequestDrafts(
 
             case RequestKind.NewDatabase:
             {
-                await CheckNameAsync(db, context.Tenant.Id, name, errors, ct);
+                // A database's name goes into SQL identifiers on its server: the stricter rule of DatabaseNames.
+                await CheckNameAsync(db, context.Tenant.Id, name, errors, Databases.DatabaseNames.Problem(name), ct);
                 var offering = draft.OfferingId is { } offeringId ? await db.DatabaseOfferings.AsNoTracking().FirstOrDefaultAsync(o => o.Id == offeringId, ct) : null;
                 if (offering is null || !offering.Enabled)
                     errors[nameof(RequestDraft.OfferingId)] = [offering is null ? "Choose a database offering." : $"The offering {offering.Name} is no longer available."];
                 CheckLease(draft.LeaseDays, policy, errors);
+                if (draft.RestoreFromBackupId is { } backupId)
+                {
+                    // Only a finished backup of one of this tenant's databases, of the offering's engine.
+                    var backup = await db.DatabaseBackups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId && b.TenantId == context.Tenant.Id, ct);
+                    if (backup is null || backup.State != Databases.DatabaseBackupState.Ready)
+                        errors[nameof(RequestDraft.RestoreFromBackupId)] = [backup is null ? "That backup does not exist in this tenant." : $"That backup is {backup.State.ToString().ToLowerInvariant()}, not ready."];
+                    else if (offering is not null && backup.Engine != offering.Engine)
+                        errors[nameof(RequestDraft.RestoreFromBackupId)] = [$"That backup is of a {backup.Engine} database; {offering.Name} is {offering.Engine}."];
+                }
+
                 if (offering is not null)
                 {
                     demand = new ResourceDemand { DiskGiB = offering.StorageGiB, Databases = 1 };
@@ -305,9 +317,9 @@ public sealed partial class RequestDrafts(
         return null;
     }
 
-    private static async Task CheckNameAsync(PortalDbContext db, Guid tenantId, string name, Dictionary<string, string[]> errors, CancellationToken ct)
+    private static async Task CheckNameAsync(PortalDbContext db, Guid tenantId, string name, Dictionary<string, string[]> errors, string? nameError, CancellationToken ct)
     {
-        if (NameError(name) is { } error)
+        if (nameError is { } error)
         {
             errors[nameof(RequestDraft.Name)] = [error];
             return;

@@ -18,6 +18,9 @@ public sealed record RequestDraft
 
     public Guid? OfferingId { get; init; }
 
+    /// <summary>For a new database: a backup of one of the tenant's databases to restore into it.</summary>
+    public Guid? RestoreFromBackupId { get; init; }
+
     /// <summary>Lease of a new resource, or the extension of an existing one, in days.</summary>
     public int LeaseDays { get; init; }
 

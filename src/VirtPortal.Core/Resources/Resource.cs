@@ -81,6 +81,15 @@ public sealed class Resource
     /// <summary>The host it was placed on; null until placement.</summary>
     public Guid? HostId { get; set; }
 
+    /// <summary>A database's server; null until placement (and always for VMs).</summary>
+    public Guid? DatabaseServerId { get; set; }
+
+    /// <summary>A database's name on its server (<see cref="Databases.DatabaseNames.ServerName"/>), set at placement.</summary>
+    public string? DatabaseName { get; set; }
+
+    /// <summary>The backup a new database is created from, if any.</summary>
+    public Guid? RestoreFromBackupId { get; set; }
+
     /// <summary>Why placement chose that host (or why no host had room).</summary>
     public string PlacementReason { get; set; } = "";
 

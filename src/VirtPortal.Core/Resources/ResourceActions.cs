@@ -40,7 +40,11 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
         var now = time.GetUtcNow();
         var operation = Operation.Queue(resource, action, actor.UserId, now);
         db.Operations.Add(operation);
-        if (action == OperationKind.Delete)
+        if (action == OperationKind.Backup)
+            operation.BackupId = Databases.DatabaseBackups.Queue(db, resource, actor.UserId, now).Id;
+        if (action == OperationKind.Delete && resource.Kind == ResourceKind.Database)
+            ResourceLifecycle.DeleteRecord(resource, now);
+        else if (action == OperationKind.Delete)
             ResourceLifecycle.BeginDelete(resource);
         else
             ResourceLifecycle.Touch(resource);

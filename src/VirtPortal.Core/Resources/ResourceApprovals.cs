@@ -24,6 +24,7 @@ public static class ResourceApprovals
             TemplateId = request.TemplateId,
             SizeId = request.SizeId,
             OfferingId = request.OfferingId,
+            RestoreFromBackupId = request.RestoreFromBackupId,
             VCpus = request.Demand.VCpus,
             RamMiB = request.Demand.RamMiB,
             DiskGiB = request.Demand.DiskGiB,

@@ -13,7 +13,8 @@ namespace VirtPortal.Core.Resources;
 public static class ResourceLifecycle
 {
     public static readonly OperationKind[] UserActions =
-        [OperationKind.Start, OperationKind.Shutdown, OperationKind.ForceOff, OperationKind.Reboot, OperationKind.Suspend, OperationKind.Resume, OperationKind.Delete];
+        [OperationKind.Start, OperationKind.Shutdown, OperationKind.ForceOff, OperationKind.Reboot, OperationKind.Suspend, OperationKind.Resume, OperationKind.Delete,
+         OperationKind.RotatePassword, OperationKind.Backup];
 
     public static bool CanStart(ResourceState s) => s is ResourceState.Shutoff or ResourceState.Crashed;
 
@@ -31,8 +32,13 @@ public static class ResourceLifecycle
 
     public static bool Can(OperationKind action, ResourceKind kind, ResourceState state) => action switch
     {
-        // Databases are created and deleted; their power actions come with the database engine adapter.
-        _ when kind == ResourceKind.Database => action == OperationKind.Delete && CanDelete(state),
+        // A database has no power actions: it is created, backed up, given a new password and deleted.
+        _ when kind == ResourceKind.Database => action switch
+        {
+            OperationKind.Delete => CanDelete(state),
+            OperationKind.RotatePassword or OperationKind.Backup => state == ResourceState.Running,
+            _ => false,
+        },
         OperationKind.Start => CanStart(state),
         OperationKind.Shutdown => CanShutdown(state),
         OperationKind.ForceOff => CanForceOff(state),
@@ -192,6 +198,16 @@ public static class ResourceLifecycle
     /// <summary>A delete was asked for (by a member or by the lease's end): the resource is on its way out.</summary>
     public static void BeginDelete(Resource resource) => MoveTo(resource, ResourceState.Deleting);
 
+    /// <summary>
+    /// A database's record goes at once (its quota is free): the drop on its server follows, and is retried
+    /// until the server answers, so a database whose server is gone never blocks its tenant.
+    /// </summary>
+    public static void DeleteRecord(Resource resource, DateTimeOffset at)
+    {
+        MoveTo(resource, ResourceState.Deleted);
+        resource.DeletedAt ??= at;
+    }
+
     /// <summary>The lease ended at <paramref name="now"/>: Expired, stopped, and deleted after the grace period.</summary>
     public static void Expire(Resource resource, DateTimeOffset now)
     {
@@ -238,6 +254,8 @@ public static class ResourceLifecycle
         OperationKind.Delete => "Delete",
         OperationKind.Create => "Create",
         OperationKind.Resize => "Resize",
+        OperationKind.RotatePassword => "New password",
+        OperationKind.Backup => "Back up",
         _ => action.ToString(),
     };
 }

@@ -33,6 +33,11 @@ public static partial class PortalHostingExtensions
         var dataDirectory = builder.Configuration["DataDirectory"] ?? "data";
         builder.Services.PostConfigure<VirtPortal.Core.Hosts.HostOptions>(o => o.SimulatedStateDirectory =
             Path.GetFullPath(o.SimulatedStateDirectory.Length > 0 ? o.SimulatedStateDirectory : Path.Combine(dataDirectory, "simulated"), contentRoot));
+        builder.Services.PostConfigure<VirtPortal.Core.Databases.DatabaseOptions>(o =>
+        {
+            o.SqliteDirectory = Path.GetFullPath(o.SqliteDirectory.Length > 0 ? o.SqliteDirectory : Path.Combine(dataDirectory, "databases"), contentRoot);
+            o.BackupDirectory = Path.GetFullPath(o.BackupDirectory.Length > 0 ? o.BackupDirectory : Path.Combine(dataDirectory, "backups"), contentRoot);
+        });
         builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database");
         return builder.Services.AddPortalCore(builder.Configuration, connectionString);
     }

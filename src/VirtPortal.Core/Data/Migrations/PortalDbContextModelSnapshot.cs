@@ -315,6 +315,139 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("VmTemplates");
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseBackup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ResourceId", "CreatedAt");
+
+                    b.HasIndex("TenantId", "State");
+
+                    b.ToTable("DatabaseBackups");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseCredential", b =>
+                {
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedPassword")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ResourceId");
+
+                    b.ToTable("DatabaseCredentials");
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseServer", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ClientPort")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxDatabases")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
+
+                    b.Property<string>("ProtectedAdminConnection")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StorageGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("DatabaseServers");
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Hosts.Host", b =>
                 {
                     b.Property<Guid>("Id")
@@ -527,6 +660,9 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("BackupId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -711,6 +847,9 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<Guid?>("ResourceId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("RestoreFromBackupId")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("SizeId")
                         .HasColumnType("TEXT");
 
@@ -816,6 +955,13 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DatabaseName")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DatabaseServerId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("DeletedAt")
                         .HasColumnType("INTEGER");
 
@@ -874,6 +1020,9 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<Guid?>("RequestId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("RestoreFromBackupId")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("SizeId")
                         .HasColumnType("TEXT");
 
@@ -896,6 +1045,8 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DatabaseServerId");
 
                     b.HasIndex("HostId");
 
@@ -1108,6 +1259,24 @@ namespace VirtPortal.Core.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseBackup", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Resources.Resource", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseCredential", b =>
+                {
+                    b.HasOne("VirtPortal.Core.Resources.Resource", null)
+                        .WithOne()
+                        .HasForeignKey("VirtPortal.Core.Databases.DatabaseCredential", "ResourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Policies.TenantPolicy", b =>
                 {
                     b.HasOne("VirtPortal.Core.Tenancy.Tenant", null)
@@ -1262,6 +1431,10 @@ namespace VirtPortal.Core.Data.Migrations
 
             modelBuilder.Entity("VirtPortal.Core.Resources.Resource", b =>
                 {
+                    b.HasOne("VirtPortal.Core.Databases.DatabaseServer", null)
+                        .WithMany()
+                        .HasForeignKey("DatabaseServerId");
+
                     b.HasOne("VirtPortal.Core.Hosts.Host", null)
                         .WithMany()
                         .HasForeignKey("HostId");

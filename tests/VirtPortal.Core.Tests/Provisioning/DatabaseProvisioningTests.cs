@@ -1,0 +1,129 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Catalog;
+using VirtPortal.Core.Common;
+using VirtPortal.Core.Databases;
+using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Requests;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Tests.Requests;
+
+namespace VirtPortal.Core.Tests.Provisioning;
+
+/// <summary>
+/// Database requests through the worker on the embedded SQLite server every portal registers at its first
+/// run (the PostgreSQL lifecycle runs against a real server in VirtPortal.Databases.Tests).
+/// </summary>
+public sealed class DatabaseProvisioningTests : IAsyncLifetime
+{
+    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("virtportal-db-provisioning-");
+    private PortalTestHost host = default!;
+    private RequestScenario scenario = default!;
+    private Guid sqliteOffering;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private ProvisioningService Provisioning => host.Services.GetRequiredService<ProvisioningService>();
+
+    public async ValueTask InitializeAsync()
+    {
+        host = await PortalTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "databases"),
+            ["Databases:BackupDirectory"] = Path.Combine(data.FullName, "backups"),
+        });
+        scenario = await RequestTestData.ArrangeAsync(host);
+        await using var db = host.NewDb();
+        var offering = new DatabaseOffering { Id = Guid.NewGuid(), Name = "sqlite-embedded", Engine = DatabaseEngineKind.Sqlite, StorageGiB = 1, ConnectionLimit = 1, HourlyPrice = 0.001m };
+        db.DatabaseOfferings.Add(offering);
+        await db.SaveChangesAsync(Ct);
+        sqliteOffering = offering.Id;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.DisposeAsync();
+        data.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task An_approved_SQLite_database_request_ends_with_its_file_on_the_embedded_server_and_no_password()
+    {
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+
+        Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
+
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        Assert.Equal(ResourceState.Running, database.State);
+        Assert.Null(database.HostId);
+        Assert.Matches("^vp_orders_[0-9a-f]{8}$", database.DatabaseName);
+        await using var db = host.NewDb();
+        var server = await db.DatabaseServers.SingleAsync(s => s.Id == database.DatabaseServerId, Ct);
+        Assert.Equal((DatabaseServerRegistration.EmbeddedName, DatabaseEngineKind.Sqlite), (server.Name, server.Engine));
+        Assert.True(File.Exists(Path.Combine(data.FullName, "databases", database.DatabaseName + ".sqlite")));
+        Assert.False(await db.DatabaseCredentials.AnyAsync(Ct));
+        Assert.Equal(RequestState.Completed, (await host.RequestAsync(requestId)).State);
+    }
+
+    [Fact]
+    public async Task Deleting_a_database_frees_its_record_at_once_and_the_worker_then_removes_the_file()
+    {
+        await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+        await Provisioning.RunOnceAsync("worker-a", Ct);
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        var file = Path.Combine(data.FullName, "databases", database.DatabaseName + ".sqlite");
+
+        await host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, database.Id, OperationKind.Delete, "orders", Ct);
+
+        // Gone from the tenant's count before the worker has touched the server.
+        var deleted = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        Assert.Equal(ResourceState.Deleted, deleted.State);
+        Assert.NotNull(deleted.DeletedAt);
+        Assert.True(File.Exists(file));
+        Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
+        Assert.False(File.Exists(file));
+        Assert.Equal(ResourceState.Deleted, Assert.Single(await host.ResourcesAsync(scenario.TenantId)).State);
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_database_with_no_server_registered_fails_saying_so_in_database_words()
+    {
+        var requestId = await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", scenario.Catalog.Postgres), Ct);
+
+        Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
+
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        Assert.Equal(ResourceState.Failed, database.State);
+        var request = await host.RequestAsync(requestId);
+        Assert.Equal(RequestState.Failed, request.State);
+        Assert.Equal("No PostgreSQL server is registered.", request.FailureDetail);
+        Assert.StartsWith("No database server has room for this database right now", request.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("orders-db")]
+    [InlineData("Orders")]
+    [InlineData("select")]
+    [InlineData("o'brien")]
+    [InlineData("bäckerei")]
+    public async Task A_database_name_the_server_could_not_take_is_refused_and_nothing_is_queued(string name)
+    {
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => host.Drafts().SubmitAsync(scenario.Requester, NewDatabase(name, sqliteOffering), Ct));
+
+        Assert.Contains(nameof(RequestDraft.Name), error.Errors.Keys);
+        Assert.Equal(DatabaseNames.Problem(name), Assert.Single(error.Errors[nameof(RequestDraft.Name)]));
+        await using var db = host.NewDb();
+        Assert.False(await db.Requests.AnyAsync(Ct));
+        Assert.False(await db.Operations.AnyAsync(Ct));
+    }
+
+    private RequestDraft NewDatabase(string name, Guid offering) => new()
+    {
+        Kind = RequestKind.NewDatabase,
+        TenantId = scenario.TenantId,
+        Name = name,
+        OfferingId = offering,
+        LeaseDays = 7,
+        Justification = "for the tests",
+    };
+}
