@@ -233,6 +233,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             drift.Property(d => d.Resolution).HasMaxLength(500);
             drift.HasOne<Hosts.Host>().WithMany().HasForeignKey(d => d.HostId);
             drift.HasIndex(d => new { d.HostId, d.ResolvedAt });
+            drift.HasOne<Databases.DatabaseServer>().WithMany().HasForeignKey(d => d.DatabaseServerId);
+            drift.HasIndex(d => new { d.DatabaseServerId, d.ResolvedAt });
         });
         builder.Entity<Resource>().HasOne<Hosts.Host>().WithMany().HasForeignKey(r => r.HostId);
         builder.Entity<Databases.DatabaseServer>(server =>

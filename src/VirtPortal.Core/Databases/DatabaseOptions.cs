@@ -10,6 +10,10 @@ public sealed class DatabaseOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan EngineTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often every server is asked how its databases are (health, size, sessions, drift).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Where the embedded SQLite databases live; the web host defaults it to DataDirectory/databases.</summary>
     public string SqliteDirectory { get; set; } = "";
 

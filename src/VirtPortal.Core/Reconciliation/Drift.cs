@@ -24,12 +24,18 @@ public sealed class Drift
 {
     public long Id { get; set; }
 
-    public Guid HostId { get; set; }
+    /// <summary>The hypervisor host it was found on; null for a database's drift.</summary>
+    public Guid? HostId { get; set; }
+
+    /// <summary>The database server it was found on; null for a VM's drift.</summary>
+    public Guid? DatabaseServerId { get; set; }
 
     public Guid? ResourceId { get; set; }
 
+    /// <summary>The domain's UUID; for a database, its resource's id, or one derived from its name when the portal has no record of it.</summary>
     public Guid DomainId { get; set; }
 
+    /// <summary>The libvirt domain's name, or the database's name on its server.</summary>
     public string DomainName { get; set; } = "";
 
     public DriftKind Kind { get; set; }

@@ -22,10 +22,12 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "view drift", ct);
         var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, ct);
+        foreach (var server in await db.DatabaseServers.AsNoTracking().Select(s => new { s.Id, s.Name }).ToListAsync(ct))
+            hosts[server.Id] = server.Name;
         var drifts = await db.Drifts.AsNoTracking().Where(d => d.ResolvedAt == null).OrderBy(d => d.Id).ToListAsync(ct);
         var resourceIds = drifts.Where(d => d.ResourceId != null).Select(d => d.ResourceId!.Value).ToList();
         var tenants = await db.Resources.AsNoTracking().Where(r => resourceIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.TenantId, ct);
-        return [.. drifts.Select(d => new DriftView(d.Id, hosts.GetValueOrDefault(d.HostId) ?? "?", d.ResourceId,
+        return [.. drifts.Select(d => new DriftView(d.Id, hosts.GetValueOrDefault(d.HostId ?? d.DatabaseServerId ?? Guid.Empty) ?? "?", d.ResourceId,
             d.ResourceId is { } r ? tenants.GetValueOrDefault(r) : null, d.DomainName, d.Kind, d.PortalView, d.HypervisorView, d.DetectedAt))];
     }
 
@@ -37,7 +39,19 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         await access.RequireAsync(db, actor, Permission.DriftManage, AccessTarget.Portal, "accept drift", ct);
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is null)
-            throw new PortalValidationException("", "An unknown domain is adopted into a tenant, not accepted.");
+            throw new PortalValidationException("", drift.DatabaseServerId is null
+                ? "An unknown domain is adopted into a tenant, not accepted."
+                : "A database the portal has no record of is not taken over: drop it on its server, or leave it.");
+        if (host is null)
+        {
+            // A database gone from its server: its record follows, and its quota is free.
+            if (drift.Kind != DriftKind.Vanished)
+                throw new PortalValidationException("", "The server no longer shows this difference; wait for the next check.");
+            ResourceLifecycle.DeleteRecord(resource, time.GetUtcNow());
+            await ResolveAsync(db, actor, drift, resource, "accepted the server's state (the database is gone)", ct);
+            return;
+        }
+
         var domain = await registry.For(host).GetDomainAsync(resource.Id, ct);
         switch (drift.Kind)
         {
@@ -94,6 +108,8 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         var (drift, resource, host) = await LoadAsync(db, driftId, ct);
         if (resource is not null || drift.Kind != DriftKind.Unknown)
             throw new PortalValidationException("", "Only unknown domains can be adopted.");
+        if (host is null)
+            throw new PortalValidationException("", "A database the portal has no record of is not taken over: drop it on its server, or leave it.");
         var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == tenantId && t.ArchivedAt == null, ct)
             ?? throw new PortalValidationException("TenantId", "Choose an active tenant.");
         var domain = await registry.For(host).GetDomainAsync(drift.DomainId, ct)
@@ -122,15 +138,16 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         db.Record(time, actor, AuditActions.DriftResolved, $"domain {drift.DomainName}", resource.TenantId, $"{drift.Kind}: {resolution}");
         await db.SaveChangesAsync(ct);
         live.Publish(new ResourceChanged(resource.TenantId, resource.Id, resource.Version));
-        live.Publish(new DriftChanged(drift.HostId));
+        live.Publish(new DriftChanged(drift.HostId ?? drift.DatabaseServerId ?? Guid.Empty));
     }
 
-    private static async Task<(Drift Drift, Resource? Resource, Host Host)> LoadAsync(PortalDbContext db, long driftId, CancellationToken ct)
+    /// <summary>The drift, its resource, and its hypervisor host (null for a database's drift).</summary>
+    private static async Task<(Drift Drift, Resource? Resource, Host? Host)> LoadAsync(PortalDbContext db, long driftId, CancellationToken ct)
     {
         var drift = await db.Drifts.FirstOrDefaultAsync(d => d.Id == driftId && d.ResolvedAt == null, ct)
             ?? throw new PortalNotFoundException("That drift is already settled.");
         var resource = drift.ResourceId is { } id ? await db.Resources.FirstOrDefaultAsync(r => r.Id == id, ct) : null;
-        var host = await db.Hosts.AsNoTracking().FirstAsync(h => h.Id == drift.HostId, ct);
+        var host = drift.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstAsync(h => h.Id == hostId, ct) : null;
         return (drift, resource, host);
     }
 }

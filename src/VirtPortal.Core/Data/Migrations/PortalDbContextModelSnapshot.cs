@@ -733,6 +733,9 @@ namespace VirtPortal.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("DatabaseServerId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("DetectedAt")
                         .HasColumnType("INTEGER");
 
@@ -744,7 +747,7 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("HostId")
+                    b.Property<Guid?>("HostId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("HypervisorView")
@@ -773,6 +776,8 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DatabaseServerId", "ResolvedAt");
 
                     b.HasIndex("HostId", "ResolvedAt");
 
@@ -1324,11 +1329,13 @@ namespace VirtPortal.Core.Data.Migrations
 
             modelBuilder.Entity("VirtPortal.Core.Reconciliation.Drift", b =>
                 {
+                    b.HasOne("VirtPortal.Core.Databases.DatabaseServer", null)
+                        .WithMany()
+                        .HasForeignKey("DatabaseServerId");
+
                     b.HasOne("VirtPortal.Core.Hosts.Host", null)
                         .WithMany()
-                        .HasForeignKey("HostId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .HasForeignKey("HostId");
                 });
 
             modelBuilder.Entity("VirtPortal.Core.Requests.Request", b =>
