@@ -36,6 +36,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["Bootstrap:AdminPassword"] = "bench-admin-password",
     ["Demo:Enabled"] = "false",
     ["Hosts:FirstRun"] = "libvirt",
+    ["Databases:FirstRun"] = "none",
     ["Hosts:LocalDomainType"] = "auto", // kvm where the capabilities say KVM runs guests, else qemu (TCG)
     ["Logging:LogLevel:Default"] = "Warning",
 });

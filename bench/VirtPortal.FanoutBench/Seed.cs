@@ -39,6 +39,7 @@ internal static class Seed
         ["Bootstrap:AdminPassword"] = AdminPassword,
         ["Demo:Enabled"] = "true",
         ["Hosts:FirstRun"] = "simulated",
+        ["Databases:FirstRun"] = "none",
         ["Hosts:SimulatedStateDirectory"] = Path.Combine(dataDirectory, "simulated"),
         ["Hosts:SimulatedDelays"] = "false",
         ["Monitoring:Interval"] = "00:00:01",

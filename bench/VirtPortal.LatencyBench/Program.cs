@@ -45,6 +45,7 @@ var settings = new Dictionary<string, string>
     ["Demo:Enabled"] = "true",
     ["Demo:Password"] = Password,
     ["Hosts:FirstRun"] = "libvirt",
+    ["Databases:FirstRun"] = "none",
     ["Hosts:LocalLibvirtUri"] = options.LibvirtUri,
     ["Hosts:LocalDomainType"] = options.DomainType,
     // The portal stamps its own log lines (UTC, ms), so the reconciler's pass can be placed between event and hub.

@@ -67,6 +67,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Databases.DatabaseServerSecrets>();
         services.AddSingleton<Databases.DatabaseEngineRegistry>();
         services.AddSingleton<Databases.DatabaseHealth>();
+        services.AddSingleton<Databases.DatabaseBackupRetention>();
         services.AddHostedService<Databases.DatabaseMonitor>();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();

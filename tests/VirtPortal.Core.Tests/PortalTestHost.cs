@@ -56,6 +56,8 @@ public sealed class PortalTestHost : IAsyncDisposable
             ["Demo:Enabled"] = "false",
             // The simulated host's realistic delays would wait on the fake clock for ever.
             ["Hosts:SimulatedDelays"] = "false",
+            // Never this machine's own PostgreSQL: tests that need one register their own server.
+            ["Databases:FirstRun"] = "none",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -31,6 +31,7 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
                 ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
                 ["Demo:Enabled"] = demo ? "true" : "false",
                 ["Hosts:FirstRun"] = "simulated",
+                ["Databases:FirstRun"] = "none",
                 ["Hosts:SimulatedDelays"] = "false",
             })
             .Build();

@@ -50,6 +50,7 @@ public static class AuditActions
 
     // Drift between the portal and its hosts.
     public const string DriftDetected = "drift.detected";
+    public const string DatabaseBackupExpired = "database.backup-expired";
     public const string DriftResolved = "drift.resolved";
 
     // Requests (their state moves are named by RequestMovedTo).

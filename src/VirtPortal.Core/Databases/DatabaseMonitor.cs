@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 
 namespace VirtPortal.Core.Databases;
 
-/// <summary>Runs <see cref="DatabaseHealth.CheckAsync"/> every <see cref="DatabaseOptions.CheckInterval"/>.</summary>
-public sealed partial class DatabaseMonitor(DatabaseHealth health, IOptions<DatabaseOptions> options, TimeProvider time, ILogger<DatabaseMonitor> logger) : BackgroundService
+/// <summary>Runs <see cref="DatabaseHealth.CheckAsync"/> and the backups' retention every <see cref="DatabaseOptions.CheckInterval"/>.</summary>
+public sealed partial class DatabaseMonitor(DatabaseHealth health, DatabaseBackupRetention retention, IOptions<DatabaseOptions> options, TimeProvider time, ILogger<DatabaseMonitor> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,6 +17,7 @@ public sealed partial class DatabaseMonitor(DatabaseHealth health, IOptions<Data
                 try
                 {
                     await health.CheckAsync(stoppingToken);
+                    await retention.PruneAsync(stoppingToken);
                 }
                 catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException)
                 {

@@ -11,7 +11,10 @@ using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Reconciliation;
 
-public sealed record DriftView(long Id, string HostName, Guid? ResourceId, Guid? TenantId, string DomainName, DriftKind Kind, string PortalView, string HypervisorView, DateTimeOffset DetectedAt);
+/// <param name="HostName">The hypervisor host, or the database server, it was found on.</param>
+/// <param name="OnDatabaseServer">A database's drift: nothing to adopt, and "restore" makes the database again.</param>
+public sealed record DriftView(long Id, string HostName, Guid? ResourceId, Guid? TenantId, string DomainName, DriftKind Kind, string PortalView, string HypervisorView, DateTimeOffset DetectedAt,
+    bool OnDatabaseServer = false);
 
 /// <summary>The admins' drift inbox: accept the hypervisor's state, restore the portal's, or adopt an unknown domain.</summary>
 public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, HypervisorRegistry registry, TimeProvider time, LiveUpdates live)
@@ -28,7 +31,7 @@ public sealed class DriftService(IDbContextFactory<PortalDbContext> dbFactory, P
         var resourceIds = drifts.Where(d => d.ResourceId != null).Select(d => d.ResourceId!.Value).ToList();
         var tenants = await db.Resources.AsNoTracking().Where(r => resourceIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.TenantId, ct);
         return [.. drifts.Select(d => new DriftView(d.Id, hosts.GetValueOrDefault(d.HostId ?? d.DatabaseServerId ?? Guid.Empty) ?? "?", d.ResourceId,
-            d.ResourceId is { } r ? tenants.GetValueOrDefault(r) : null, d.DomainName, d.Kind, d.PortalView, d.HypervisorView, d.DetectedAt))];
+            d.ResourceId is { } r ? tenants.GetValueOrDefault(r) : null, d.DomainName, d.Kind, d.PortalView, d.HypervisorView, d.DetectedAt, d.DatabaseServerId != null))];
     }
 
     /// <summary>The hypervisor is right: the portal's record takes its state (or, vanished, becomes Deleted).</summary>

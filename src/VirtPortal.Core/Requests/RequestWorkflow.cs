@@ -24,13 +24,17 @@ internal static class RequestWorkflow
     public static async Task<Request> LoadRequestAsync(PortalDbContext db, Guid requestId, CancellationToken ct) =>
         await db.Requests.Include(r => r.Approvals).FirstAsync(r => r.Id == requestId, ct);
 
-    /// <summary>What the tenant's live resources hold now.</summary>
+    /// <summary>What the tenant's live resources hold now, with its databases' kept backups in the disk figure.</summary>
     public static async Task<ResourceDemand> UsageAsync(PortalDbContext db, Guid tenantId, CancellationToken ct)
     {
         var live = await db.Resources.AsNoTracking()
             .Where(r => r.TenantId == tenantId && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
             .Select(r => new { r.Kind, r.VCpus, r.RamMiB, r.DiskGiB }).ToListAsync(ct);
-        return ResourceDemand.Of([.. live.Select(r => (r.Kind, r.VCpus, r.RamMiB, r.DiskGiB))]);
+        var held = ResourceDemand.Of([.. live.Select(r => (r.Kind, r.VCpus, r.RamMiB, r.DiskGiB))]);
+        var backupBytes = await db.DatabaseBackups.AsNoTracking()
+            .Where(b => b.TenantId == tenantId && b.State == Databases.DatabaseBackupState.Ready)
+            .SumAsync(b => (long?)b.SizeBytes, ct) ?? 0;
+        return held with { DiskGiB = held.DiskGiB + Databases.DatabaseBackups.GiB(backupBytes) };
     }
 
     public static async Task<List<string>> StageApproverIdsAsync(PortalDbContext db, ApprovalStage stage, CancellationToken ct) =>

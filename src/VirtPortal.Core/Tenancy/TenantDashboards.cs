@@ -106,7 +106,8 @@ public sealed class TenantDashboards(IDbContextFactory<PortalDbContext> dbFactor
             .Select(r => new { r.Kind, r.State, r.ObservedState, r.VCpus, r.RamMiB, r.DiskGiB, r.HourlyPrice, r.CreatedAt, r.DeletedAt })
             .ToListAsync(ct);
         var live = rows.Where(r => r.State != ResourceState.Deleted).ToList();
-        var used = ResourceDemand.Of([.. live.Select(r => (r.Kind, r.VCpus, r.RamMiB, r.DiskGiB))]);
+        // As quota checks count it: the live resources and the databases' kept backups.
+        var used = await RequestWorkflow.UsageAsync(db, tenantId, ct);
         StateCounts Count(ResourceKind kind) =>
             StateCounts.Of(live.Where(r => r.Kind == kind).Select(r => ResourceLifecycle.Shown(r.State, r.ObservedState)));
         // A resource deleted before DeletedAt was recorded has no end: it counts until its creation only.

@@ -100,6 +100,42 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
         Assert.StartsWith("No database server has room for this database right now", request.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_backup_counts_toward_the_tenants_disk_until_retention_removes_it_and_its_file()
+    {
+        await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+        await Provisioning.RunOnceAsync("worker-a", Ct);
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        var before = await DiskUsedAsync();
+
+        await host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, database.Id, OperationKind.Backup, null, Ct);
+        Assert.True(await Provisioning.RunOnceAsync("worker-a", Ct));
+
+        DatabaseBackup backup;
+        await using (var db = host.NewDb())
+            backup = await db.DatabaseBackups.AsNoTracking().SingleAsync(Ct);
+        Assert.Equal((DatabaseBackupState.Ready, DatabaseEngineKind.Sqlite), (backup.State, backup.Engine));
+        var file = host.Services.GetRequiredService<DatabaseEngineRegistry>().BackupFile(backup.Id);
+        Assert.Equal(new FileInfo(file).Length, backup.SizeBytes);
+        Assert.Equal("SQLite format 3\0"u8.ToArray(), (await File.ReadAllBytesAsync(file, Ct))[..16]);
+        // A started GiB counts as one, as the tenant's other storage does.
+        Assert.Equal(before + 1, await DiskUsedAsync());
+
+        var retention = host.Services.GetRequiredService<DatabaseBackupRetention>();
+        host.Time.Advance(TimeSpan.FromDays(13));
+        Assert.Equal(0, await retention.PruneAsync(Ct));
+        host.Time.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(1, await retention.PruneAsync(Ct));
+
+        Assert.False(File.Exists(file));
+        Assert.Equal(before, await DiskUsedAsync());
+        await using (var db = host.NewDb())
+            Assert.Equal(DatabaseBackupState.Deleted, (await db.DatabaseBackups.AsNoTracking().SingleAsync(Ct)).State);
+    }
+
+    private async Task<int> DiskUsedAsync() =>
+        (await host.Drafts().PreflightAsync(scenario.Requester, NewDatabase("next", sqliteOffering), Ct)).Quota.Lines.Single(l => l.Dimension == "Disk").Used;
+
     [Theory]
     [InlineData("orders-db")]
     [InlineData("Orders")]

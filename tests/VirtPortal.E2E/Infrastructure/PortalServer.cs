@@ -46,6 +46,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("Monitoring:Interval", "00:00:01");
         // Browser journeys run on the simulated host even where a local libvirt answers, unless they ask for libvirt.
         builder.UseSetting("Hosts:FirstRun", firstRun);
+        // Never this machine's own PostgreSQL: a journey that needs one brings its own.
+        builder.UseSetting("Databases:FirstRun", "none");
     }
 
     protected override void Dispose(bool disposing)

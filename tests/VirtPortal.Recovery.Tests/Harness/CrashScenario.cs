@@ -112,6 +112,7 @@ public sealed partial class CrashScenario : IAsyncDisposable
             ["Hosts:List:0:Uri"] = Virsh.Uri,
             // TCG: KVM cannot run guests on these machines.
             ["Hosts:List:0:DomainType"] = "qemu",
+            ["Databases:FirstRun"] = "none",
             // Cross-process work (the harness's submits) is only seen by polling.
             ["Provisioning:IdleDelay"] = "00:00:00.100",
             ["Provisioning:LeaseDuration"] = LeaseDuration.ToString("c", CultureInfo.InvariantCulture),
