@@ -22,6 +22,29 @@ public static class Arrange
         return (tenantId, new Actor(created.UserId, name, new HashSet<string>()));
     }
 
+    /// <summary>
+    /// Registers <paramref name="postgres"/> with the portal as its PostgreSQL server, as an admin's add
+    /// would leave it (the connection protected at rest), and returns its id.
+    /// </summary>
+    public static async Task<Guid> RegisterPostgresAsync(this PortalServer server, VirtPortal.Databases.Tests.PostgresServer postgres, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(postgres);
+        var secrets = server.Services.GetRequiredService<VirtPortal.Core.Databases.DatabaseServerSecrets>();
+        var factory = server.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<VirtPortal.Core.Data.PortalDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var registered = new VirtPortal.Core.Databases.DatabaseServer
+        {
+            Id = Guid.NewGuid(), Name = "e2e-postgres", Engine = VirtPortal.Core.Catalog.DatabaseEngineKind.PostgreSql,
+            ProtectedAdminConnection = secrets.Protect(postgres.AdminConnectionString),
+            Endpoint = VirtPortal.Core.Databases.DatabaseServerSecrets.Describe(postgres.AdminConnectionString),
+            State = VirtPortal.Core.Databases.DatabaseServerState.Online, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.DatabaseServers.Add(registered);
+        await db.SaveChangesAsync(ct);
+        return registered.Id;
+    }
+
     /// <summary>Waits (up to 15 s) for the tenant's one request to arrive and approves it, unless its policy already did.</summary>
     public static async Task ApproveTheRequestAsync(this PortalServer server, Guid tenantId, CancellationToken ct = default)
     {
