@@ -56,6 +56,8 @@ public sealed class PortalTestHost : IAsyncDisposable
             ["Demo:Enabled"] = "false",
             // The simulated host's realistic delays would wait on the fake clock for ever.
             ["Hosts:SimulatedDelays"] = "false",
+            // Tests see the database servers they register, whatever PostgreSQL the machine runs.
+            ["Databases:FirstRun"] = "none",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

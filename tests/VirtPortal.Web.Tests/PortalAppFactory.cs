@@ -103,6 +103,8 @@ public class PortalAppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Development");
         // Requests approved in these tests run on the simulated host, even where a local libvirt answers.
         builder.UseSetting("Hosts:FirstRun", "simulated");
+        // And their databases on the embedded server, whatever PostgreSQL the machine runs.
+        builder.UseSetting("Databases:FirstRun", "none");
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
     }

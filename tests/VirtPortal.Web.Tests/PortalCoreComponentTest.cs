@@ -32,6 +32,7 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
                 ["Demo:Enabled"] = demo ? "true" : "false",
                 ["Hosts:FirstRun"] = "simulated",
                 ["Hosts:SimulatedDelays"] = "false",
+                ["Databases:FirstRun"] = "none",
             })
             .Build();
         // UserManager resolves its token providers, which need data protection, when it is created.
