@@ -5,8 +5,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using VirtPortal.Core.Databases;
 
-[assembly: AssemblyFixture(typeof(VirtPortal.Databases.Tests.PostgresServer))]
-
 namespace VirtPortal.Databases.Tests;
 
 /// <summary>

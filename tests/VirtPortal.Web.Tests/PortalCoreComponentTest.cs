@@ -31,8 +31,8 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
                 ["Bootstrap:AdminPassword"] = "bootstrap-admin-password",
                 ["Demo:Enabled"] = demo ? "true" : "false",
                 ["Hosts:FirstRun"] = "simulated",
-                ["Databases:FirstRun"] = "none",
                 ["Hosts:SimulatedDelays"] = "false",
+                ["Databases:FirstRun"] = "none",
             })
             .Build();
         // UserManager resolves its token providers, which need data protection, when it is created.

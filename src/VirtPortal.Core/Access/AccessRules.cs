@@ -125,6 +125,7 @@ public static class AccessRules
             Permission.CatalogEdit => AccessDecision.When(actor.IsAdmin),
 
             Permission.HostsManage => AccessDecision.When(actor.IsAdmin),
+            Permission.DatabaseServersManage => AccessDecision.When(actor.IsAdmin),
             Permission.DriftManage => AccessDecision.When(actor.IsAdmin),
             Permission.UsersManage => AccessDecision.When(actor.IsAdmin),
             _ => AccessDecision.Deny,

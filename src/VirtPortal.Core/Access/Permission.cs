@@ -60,6 +60,9 @@ public enum Permission
     /// <summary>List, register, change, test, maintain and remove hypervisor hosts.</summary>
     HostsManage,
 
+    /// <summary>List, register, change, test, maintain and remove database servers (their admin connections stay hidden).</summary>
+    DatabaseServersManage,
+
     /// <summary>See and settle drift between the portal and its hosts.</summary>
     DriftManage,
 

@@ -173,6 +173,7 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
     {
         (AccessTargetKind.Portal, Permission.CatalogReadEnabled or Permission.CatalogReadAll or Permission.CatalogEdit) => "catalog",
         (AccessTargetKind.Portal, Permission.HostsManage) => "hosts",
+        (AccessTargetKind.Portal, Permission.DatabaseServersManage) => "database servers",
         (AccessTargetKind.Portal, Permission.DriftManage) => "drift",
         (AccessTargetKind.Portal, Permission.UsersManage) => "users",
         (AccessTargetKind.Portal, Permission.AuditOpen or Permission.AuditRead) => "audit log",

@@ -48,6 +48,14 @@ public static class AuditActions
     public const string HostRemoved = "host.removed";
     public const string HostUnreachable = "host.unreachable";
 
+    // Database servers (their admin connections never appear in an entry).
+    public const string DatabaseServerRegistered = "database-server.registered";
+    public const string DatabaseServerUpdated = "database-server.updated";
+    public const string DatabaseServerTested = "database-server.tested";
+    public const string DatabaseServerMaintenanceStarted = "database-server.maintenance-started";
+    public const string DatabaseServerMaintenanceEnded = "database-server.maintenance-ended";
+    public const string DatabaseServerRemoved = "database-server.removed";
+
     // Drift between the portal and its hosts.
     public const string DriftDetected = "drift.detected";
     public const string DatabaseBackupExpired = "database.backup-expired";

@@ -24,6 +24,8 @@ public sealed partial class PortalInitializer(
     IOptions<BootstrapOptions> bootstrap,
     IOptions<DemoOptions> demo,
     Hosts.HostService hosts,
+    IOptions<Databases.DatabaseOptions> databases,
+    Databases.DatabaseServerSecrets databaseSecrets,
     TimeProvider time,
     ILogger<PortalInitializer> logger)
 {
@@ -43,6 +45,8 @@ public sealed partial class PortalInitializer(
         if (demo.Value.IsEnabled)
             await SeedDemoAsync(ct);
         await hosts.EnsureHostsAsync(ct);
+        // The local server first: it looks for a portal with no database server yet, which the embedded one ends.
+        await Databases.DatabaseServerRegistration.EnsureLocalPostgresAsync(db, databaseSecrets, databases.Value, time, logger, ct);
         await Databases.DatabaseServerRegistration.EnsureEmbeddedAsync(db, time, ct);
         return result;
     }

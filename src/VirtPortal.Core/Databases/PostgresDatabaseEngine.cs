@@ -190,6 +190,20 @@ public sealed class PostgresDatabaseEngine : IDatabaseEngine, IAsyncDisposable
         return names;
     }, ct);
 
+    /// <summary>
+    /// What the server says it is (<c>SHOW server_version</c>) and whether the admin role may make the
+    /// portal's databases and roles (a superuser, or CREATEDB and CREATEROLE): the connection test.
+    /// </summary>
+    public Task<PostgresServerFacts> FactsAsync(CancellationToken ct) => Guard(async token =>
+    {
+        await using var connection = await admin.OpenConnectionAsync(token);
+        await using var version = new NpgsqlCommand("SHOW server_version", connection);
+        var said = await version.ExecuteScalarAsync(token) as string ?? "";
+        await using var rights = new NpgsqlCommand("SELECT rolsuper OR (rolcreatedb AND rolcreaterole) FROM pg_roles WHERE rolname = current_user", connection);
+        var canProvision = await rights.ExecuteScalarAsync(token) is true;
+        return new PostgresServerFacts("PostgreSQL " + said, settings.Username ?? "", canProvision);
+    }, ct);
+
     public ValueTask DisposeAsync() => admin.DisposeAsync();
 
     /// <summary>
@@ -305,3 +319,6 @@ public sealed class PostgresDatabaseEngine : IDatabaseEngine, IAsyncDisposable
             .FirstOrDefault() ?? "";
     }
 }
+
+/// <summary>What a connection test found on a PostgreSQL server: its version, and whether <see cref="AdminRole"/> may create databases and roles.</summary>
+public sealed record PostgresServerFacts(string Version, string AdminRole, bool CanProvision);

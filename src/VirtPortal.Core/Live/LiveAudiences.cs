@@ -12,6 +12,7 @@ public enum LiveTopic
     Requests,
     Hosts,
     Drift,
+    DatabaseServers,
 }
 
 /// <summary>
@@ -29,6 +30,7 @@ public sealed record LiveAudience(LiveTopic Topic, Guid? TenantId)
         LiveTopic.Requests => Permission.RequestView,
         LiveTopic.Hosts => Permission.HostsManage,
         LiveTopic.Drift => Permission.DriftManage,
+        LiveTopic.DatabaseServers => Permission.DatabaseServersManage,
         _ => throw new ArgumentOutOfRangeException(nameof(topic), topic, null),
     };
 
@@ -46,6 +48,7 @@ public sealed record LiveAudience(LiveTopic Topic, Guid? TenantId)
             RequestChanged => LiveTopic.Requests,
             HostChanged or HostSampled => LiveTopic.Hosts,
             DriftChanged => LiveTopic.Drift,
+            DatabaseServerChanged => LiveTopic.DatabaseServers,
             _ => null,
         };
         if (topic is not { } t)
@@ -62,7 +65,7 @@ public sealed record LiveAudience(LiveTopic Topic, Guid? TenantId)
 public sealed class LiveAudiences(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
 {
     private static readonly LiveTopic[] TenantTopics = [LiveTopic.Resources, LiveTopic.Requests];
-    private static readonly LiveTopic[] PortalTopics = [LiveTopic.Hosts, LiveTopic.Drift];
+    private static readonly LiveTopic[] PortalTopics = [LiveTopic.Hosts, LiveTopic.Drift, LiveTopic.DatabaseServers];
 
     [Requires(Permission.SignedIn)]
     public async Task<IReadOnlySet<LiveAudience>> ForAsync(Actor actor, CancellationToken ct = default)

@@ -32,6 +32,9 @@ public sealed record HostChanged(Guid EntityId) : LiveMessage(null, EntityId, 0)
 /// </summary>
 public sealed record HostSampled(Guid EntityId, DateTimeOffset At) : LiveMessage(null, EntityId, At.ToUnixTimeMilliseconds());
 
+/// <summary>A database server changed (state, version, capacity, settings); portal-wide, for the admins' database servers page.</summary>
+public sealed record DatabaseServerChanged(Guid EntityId) : LiveMessage(null, EntityId, 0);
+
 /// <summary>Drift was found or resolved on a host; portal-wide, for the admins' drift inbox.</summary>
 public sealed record DriftChanged(Guid HostId) : LiveMessage(null, HostId, 0);
 

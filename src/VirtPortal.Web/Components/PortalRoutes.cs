@@ -8,6 +8,7 @@ public static class PortalRoutes
     public const string AdminUsers = "/admin/users";
     public const string AdminCatalog = "/admin/catalog";
     public const string AdminHosts = "/admin/hosts";
+    public const string AdminDatabaseServers = "/admin/database-servers";
     public const string Audit = "/audit";
     public const string Wall = "/wall";
     public const string Login = "/Account/Login";

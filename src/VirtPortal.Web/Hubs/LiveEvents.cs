@@ -11,6 +11,7 @@ public static class LiveEvents
     public const string HostChanged = "hostChanged";
     public const string HostSampled = "hostSampled";
     public const string DriftChanged = "driftChanged";
+    public const string DatabaseServerChanged = "databaseServerChanged";
     public const string NotificationAdded = "notificationAdded";
     public const string Metrics = "metrics";
 
@@ -22,6 +23,7 @@ public static class LiveEvents
         Core.Live.HostChanged => HostChanged,
         Core.Live.HostSampled => HostSampled,
         Core.Live.DriftChanged => DriftChanged,
+        Core.Live.DatabaseServerChanged => DatabaseServerChanged,
         Core.Live.NotificationAdded => NotificationAdded,
         _ => null,
     };
