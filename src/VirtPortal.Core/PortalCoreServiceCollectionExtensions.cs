@@ -66,6 +66,7 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Databases.DatabaseServerSecrets>();
         services.AddSingleton<Databases.DatabaseEngineRegistry>();
+        services.AddSingleton<Databases.DatabaseService>();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();
         services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))
