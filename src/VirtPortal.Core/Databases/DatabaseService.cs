@@ -28,7 +28,7 @@ public sealed record DatabaseBackupView(Guid Id, DatabaseBackupState State, Date
 /// (<see cref="Connection"/>, PostgreSQL only, null before placement).
 /// </summary>
 public sealed record DatabaseDetails(
-    ResourceDetails Resource, DatabaseEngineKind Engine, string OfferingName, string? ServerName, string? ServerDatabaseName,
+    ResourceDetails Resource, DatabaseEngineKind Engine, Guid? OfferingId, string OfferingName, string? ServerName, string? ServerDatabaseName,
     DatabaseHealth Health, bool PasswordWaiting, DateTimeOffset? PasswordIssuedAt,
     IReadOnlyList<DatabaseBackupView> Backups, DatabaseConnection? Connection)
 {
@@ -68,7 +68,7 @@ public sealed partial class DatabaseService(
         var summary = resourceDetails.Summary;
         var health = new DatabaseHealth(summary.State, summary.ConfirmedAt, server?.State, server?.LastSeenAt, readsServerWords ? server?.LastError : null);
         return new DatabaseDetails(
-            resourceDetails, engine, offering?.Name ?? "", server?.Name, resource.DatabaseName, health, issuedAt is not null, issuedAt,
+            resourceDetails, engine, resource.OfferingId, offering?.Name ?? "", server?.Name, resource.DatabaseName, health, issuedAt is not null, issuedAt,
             [.. backups.Select(b => new DatabaseBackupView(b.Id, b.State, b.CreatedAt, b.FinishedAt, b.SizeBytes, b.State == DatabaseBackupState.Failed ? "The backup failed." : null))],
             server is not null && resource.DatabaseName is { } name ? ConnectionOf(server, name) : null);
     }
