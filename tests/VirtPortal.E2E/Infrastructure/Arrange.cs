@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Catalog;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Databases;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
@@ -32,5 +36,25 @@ public static class Arrange
         var request = Assert.Single(await requests.ListForTenantAsync(Admin, tenantId, ct));
         if (request.State == RequestState.PendingApproval)
             await server.Services.GetRequiredService<RequestDecisions>().ApproveAsync(Admin, request.Id, ct);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="adminConnectionString"/>'s server as the portal's PostgreSQL server, as the
+    /// admin page would (its connection protected at rest), unless a server of that name is there already.
+    /// </summary>
+    public static async Task RegisterPostgresAsync(this PortalServer server, string name, string adminConnectionString, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        if (await db.DatabaseServers.AnyAsync(s => s.Name == name, ct))
+            return;
+        var now = DateTimeOffset.UtcNow;
+        db.DatabaseServers.Add(new DatabaseServer
+        {
+            Id = Guid.CreateVersion7(now), Name = name, Engine = DatabaseEngineKind.PostgreSql,
+            ProtectedAdminConnection = server.Services.GetRequiredService<DatabaseServerSecrets>().Protect(adminConnectionString),
+            Endpoint = DatabaseServerSecrets.Describe(adminConnectionString), State = DatabaseServerState.Online, CreatedAt = now, LastSeenAt = now,
+        });
+        await db.SaveChangesAsync(ct);
     }
 }
