@@ -213,6 +213,8 @@ public sealed class DatabasePageTests : PortalCoreComponentTest
         Assert.Empty(page.FindAll("[data-testid=db-notes-rotatepassword]"));
         Assert.Empty(page.FindAll("[data-testid=db-password-reveal]"));
         Assert.NotNull(page.Find("[data-testid=db-notes-delete]"));
+        // The file's size, asked of the engine once the page is up.
+        page.WaitForAssertion(() => Assert.Matches("^1 GiB allocated · [0-9.]+ KiB used$", page.Find("[data-testid=db-size]").TextContent.Trim()));
     }
 
     [Fact]
