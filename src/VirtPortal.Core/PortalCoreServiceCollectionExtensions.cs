@@ -70,6 +70,7 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Databases.DatabaseBackupRetention>();
         services.AddHostedService<Databases.DatabaseMonitor>();
         services.AddSingleton<Databases.DatabaseServerService>();
+        services.AddSingleton<Databases.DatabaseService>();
         services.AddSingleton<Provisioning.ProvisioningService>();
         services.AddHostedService<Provisioning.ProvisioningWorker>();
         services.AddOptions<Reconciliation.ReconcilerOptions>().Bind(configuration.GetSection(Reconciliation.ReconcilerOptions.Section))

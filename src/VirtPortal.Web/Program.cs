@@ -1,4 +1,5 @@
 using VirtPortal.Libvirt;
+using VirtPortal.Web.Api;
 using VirtPortal.Web.Components;
 using VirtPortal.Web.Components.Account;
 using VirtPortal.Web.Hosting;
@@ -35,5 +36,6 @@ app.MapPortalLive();
 app.MapPortalMetrics();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
+app.MapDatabaseFilesApi();
 
 app.Run();

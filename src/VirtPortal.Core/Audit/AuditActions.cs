@@ -72,6 +72,12 @@ public static class AuditActions
     public const string ResourceExpired = "resource.expired";
     public const string ResourceLeaseDeleted = "resource.lease-deleted";
 
+    // Databases: what their owners took from them (never the password itself).
+    public const string DatabasePasswordRevealed = "database.password-revealed";
+    public const string DatabaseBackupDownloaded = "database.backup-downloaded";
+    public const string DatabaseFileDownloaded = "database.file-downloaded";
+    public const string DatabaseFileReplaced = "database.file-replaced";
+
     // The provisioning worker's operations.
     public const string OperationStarted = "operation.started";
     public const string OperationTakenOver = "operation.taken-over";

@@ -18,5 +18,17 @@ public static class PortalRoutes
 
     public static string Vm(Guid id) => $"/vms/{id}";
 
+    public const string DatabasesBase = "/databases";
+
+    public static string Database(Guid id) => $"{DatabasesBase}/{id}";
+
+    public static string DatabaseBackupFile(Guid id, Guid backupId) => $"{DatabasesBase}/{id}/backups/{backupId}/file";
+
+    public static string DatabaseFile(Guid id) => $"{DatabasesBase}/{id}/file";
+
+    /// <summary>The request form for a new database restored from <paramref name="backupId"/>.</summary>
+    public static string RestoreBackup(Guid tenantId, Guid backupId, Guid? offeringId) =>
+        $"/requests/new?tenant={tenantId}&kind=newdatabase&backup={backupId}" + (offeringId is { } o ? $"&offering={o}" : "");
+
     public static string AdminUser(string id) => $"/admin/users/{Uri.EscapeDataString(id)}";
 }

@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Catalog;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Databases;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
@@ -22,29 +26,6 @@ public static class Arrange
         return (tenantId, new Actor(created.UserId, name, new HashSet<string>()));
     }
 
-    /// <summary>
-    /// Registers <paramref name="postgres"/> with the portal as its PostgreSQL server, as an admin's add
-    /// would leave it (the connection protected at rest), and returns its id.
-    /// </summary>
-    public static async Task<Guid> RegisterPostgresAsync(this PortalServer server, VirtPortal.Databases.Tests.PostgresServer postgres, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(server);
-        ArgumentNullException.ThrowIfNull(postgres);
-        var secrets = server.Services.GetRequiredService<VirtPortal.Core.Databases.DatabaseServerSecrets>();
-        var factory = server.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<VirtPortal.Core.Data.PortalDbContext>>();
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var registered = new VirtPortal.Core.Databases.DatabaseServer
-        {
-            Id = Guid.NewGuid(), Name = "e2e-postgres", Engine = VirtPortal.Core.Catalog.DatabaseEngineKind.PostgreSql,
-            ProtectedAdminConnection = secrets.Protect(postgres.AdminConnectionString),
-            Endpoint = VirtPortal.Core.Databases.DatabaseServerSecrets.Describe(postgres.AdminConnectionString),
-            State = VirtPortal.Core.Databases.DatabaseServerState.Online, CreatedAt = DateTimeOffset.UtcNow,
-        };
-        db.DatabaseServers.Add(registered);
-        await db.SaveChangesAsync(ct);
-        return registered.Id;
-    }
-
     /// <summary>Waits (up to 15 s) for the tenant's one request to arrive and approves it, unless its policy already did.</summary>
     public static async Task ApproveTheRequestAsync(this PortalServer server, Guid tenantId, CancellationToken ct = default)
     {
@@ -55,5 +36,25 @@ public static class Arrange
         var request = Assert.Single(await requests.ListForTenantAsync(Admin, tenantId, ct));
         if (request.State == RequestState.PendingApproval)
             await server.Services.GetRequiredService<RequestDecisions>().ApproveAsync(Admin, request.Id, ct);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="adminConnectionString"/>'s server as the portal's PostgreSQL server, as the
+    /// admin page would (its connection protected at rest), unless a server of that name is there already.
+    /// </summary>
+    public static async Task RegisterPostgresAsync(this PortalServer server, string name, string adminConnectionString, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        if (await db.DatabaseServers.AnyAsync(s => s.Name == name, ct))
+            return;
+        var now = DateTimeOffset.UtcNow;
+        db.DatabaseServers.Add(new DatabaseServer
+        {
+            Id = Guid.CreateVersion7(now), Name = name, Engine = DatabaseEngineKind.PostgreSql,
+            ProtectedAdminConnection = server.Services.GetRequiredService<DatabaseServerSecrets>().Protect(adminConnectionString),
+            Endpoint = DatabaseServerSecrets.Describe(adminConnectionString), State = DatabaseServerState.Online, CreatedAt = now, LastSeenAt = now,
+        });
+        await db.SaveChangesAsync(ct);
     }
 }

@@ -22,4 +22,14 @@ public sealed class NewRequestPage(IPage page)
         await page.GetByTestId("request-size").ClickAsync();
         await page.GetByTestId($"size-option-{size}").ClickAsync();
     }
+
+    /// <summary>The form opened on a new database for the tenant.</summary>
+    public async Task OpenDatabaseAsync(Guid tenantId) => await new Shell(page).OpenAsync($"/requests/new?tenant={tenantId}&kind=newdatabase");
+
+    public async Task FillDatabaseAsync(string name, string offering)
+    {
+        await page.GetByTestId("request-name").FillAsync(name);
+        await page.GetByTestId("request-offering").ClickAsync();
+        await page.GetByTestId($"offering-option-{offering}").ClickAsync();
+    }
 }
