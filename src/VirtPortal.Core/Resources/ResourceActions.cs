@@ -31,6 +31,8 @@ public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory
         var shown = ResourceLifecycle.Shown(resource);
         if (!ResourceLifecycle.Can(action, resource.Kind, shown))
             throw new PortalValidationException("", $"{resource.Name} is {shown.ToString().ToLowerInvariant()}: it cannot {ResourceLifecycle.Label(action).ToLowerInvariant()} now.");
+        if (action == OperationKind.RotatePassword && await db.DatabaseServers.AnyAsync(s => s.Id == resource.DatabaseServerId && s.Engine == Catalog.DatabaseEngineKind.Sqlite, ct))
+            throw new PortalValidationException("", $"{resource.Name} is an embedded SQLite database: it has no password; its owner downloads the file.");
         if (action == OperationKind.Delete && !string.Equals(confirmName?.Trim(), resource.Name, StringComparison.Ordinal))
             throw new PortalValidationException("ConfirmName", $"Type {resource.Name} to confirm.");
         if (await db.Operations.AnyAsync(o => o.ResourceId == resourceId && o.Kind == action

@@ -86,6 +86,21 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_password_for_a_SQLite_database_is_refused_before_anything_is_queued()
+    {
+        await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+        await Provisioning.RunOnceAsync("worker-a", Ct);
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, database.Id, OperationKind.RotatePassword, null, Ct));
+
+        Assert.Contains("has no password", refused.Message, StringComparison.Ordinal);
+        await using var db = host.NewDb();
+        Assert.False(await db.Operations.AnyAsync(o => o.Kind == OperationKind.RotatePassword, Ct));
+    }
+
+    [Fact]
     public async Task A_PostgreSQL_database_with_no_server_registered_fails_saying_so_in_database_words()
     {
         var requestId = await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", scenario.Catalog.Postgres), Ct);
