@@ -1,6 +1,7 @@
 using VirtPortal.Libvirt;
 using VirtPortal.Web.Components;
 using VirtPortal.Web.Components.Account;
+using VirtPortal.Web.Components.Layout;
 using VirtPortal.Web.Hosting;
 using VirtPortal.Web.Hubs;
 using VirtPortal.Web.Security;
@@ -33,6 +34,7 @@ app.MapStaticAssets();
 app.MapPortalHealth();
 app.MapPortalLive();
 app.MapPortalMetrics();
+app.MapThemeStylesheets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 
