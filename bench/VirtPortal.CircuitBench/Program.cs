@@ -17,7 +17,7 @@ using VirtPortal.Core.Data;
 //   --heapwalk PAGES  instead of the measurement: a ClrMD heap walk of the portal with 0 and then N circuits
 //                 (the first count of --n) open on each listed page (tenant, home, vm), printing where the
 //                 per-circuit bytes go by owner and by type (see HeapWalk.cs); no bare app, no doc update
-//   --html DIR    with --heapwalk: save each page's rendered app shell (once interactive) to DIR/PAGE.html,
+//   --html DIR    with --heapwalk: save each page's rendered body (app shell and popover provider, once interactive) to DIR/PAGE.html,
 //                 to diff what users see before and after a change
 //   --gcdump PATH the dotnet-gcdump tool (default: dotnet-gcdump on PATH; install with
 //                 `dotnet tool install dotnet-gcdump --version 10.0.750501 --tool-path DIR`)
@@ -159,7 +159,7 @@ try
         {
             Directory.CreateDirectory(htmlDir);
             await File.WriteAllTextAsync(Path.Combine(htmlDir, c.Label.Split(' ')[0] + ".html"),
-                await open[0].Locator("[data-testid=app-shell]").EvaluateAsync<string>("e => e.outerHTML"));
+                await open[0].Locator("body").EvaluateAsync<string>("e => e.outerHTML"));
         }
 
         var after = await HeapWalk.TakeAsync(c.Server.Pid, Path.Combine(temp.FullName, "walk-n.dmp"));

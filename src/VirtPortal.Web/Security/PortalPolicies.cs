@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using VirtPortal.Core.Users;
 
@@ -20,6 +21,9 @@ public static class PortalPolicies
         services.AddScoped<ActorAccessor>();
         return services;
     }
+
+    /// <summary>What the default policy (an authenticated user) decides, as a bare <c>AuthorizeView</c> would, for markup that already holds the user.</summary>
+    public static bool IsSignedIn([NotNullWhen(true)] ClaimsPrincipal? user) => user?.Identities.Any(i => i.IsAuthenticated) == true;
 
     /// <summary>What the <see cref="Admin"/> policy decides (RequireRole is IsInRole), for markup that already holds the user.</summary>
     public static bool IsAdmin(ClaimsPrincipal user)

@@ -11,6 +11,10 @@ namespace VirtPortal.E2E.Journeys;
 [Collection(BrowserCollection.Name)]
 public sealed class PreferencesAndSessionTests(BrowserFixture browser)
 {
+    // PortalTheme's light background (#f4f6fa) and MudBlazor's dark one (#32333d), which the portal keeps.
+    private const string LightBackground = "rgb(244, 246, 250)";
+    private const string DarkBackground = "rgb(50, 51, 61)";
+
     [Fact]
     public async Task Dark_mode_choice_survives_a_reload()
     {
@@ -19,13 +23,17 @@ public sealed class PreferencesAndSessionTests(BrowserFixture browser)
         var shell = new Shell(page);
         await shell.OpenAsync("/");
         await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "light");
+        // The page itself changes colour (the portal theme's backgrounds), not only the button.
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", LightBackground);
 
         await shell.ThemeToggle.ClickAsync();
         await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "dark");
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", DarkBackground);
 
         await page.ReloadAsync();
         await shell.WaitForInteractiveAsync();
         await Expect(shell.ThemeToggle).ToHaveAttributeAsync("data-theme", "dark");
+        await Expect(page.Locator("body")).ToHaveCSSAsync("background-color", DarkBackground);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "home-approver-dark.png") });
     }
 

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Components.Layout;
 
@@ -67,6 +69,26 @@ public sealed class NavMenuTests : PortalComponentTest
         Assert.Empty(menu.FindAll("[data-testid=nav-admin]"));
         Assert.Empty(menu.FindAll("[data-testid=nav-users]"));
         Assert.Empty(menu.FindAll("[data-testid=nav-hosts]"));
+    }
+
+    [Fact]
+    public void The_entry_of_the_current_page_is_marked_and_follows_navigation()
+    {
+        SignIn("member@example.test");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/tenants/4f1c0c7e-0000-0000-0000-000000000001");
+
+        var menu = Render<NavMenu>();
+
+        Assert.Contains("active", menu.Find("[data-testid=nav-tenants]").ClassList);
+        Assert.Equal("page", menu.Find("[data-testid=nav-tenants]").GetAttribute("aria-current"));
+        Assert.DoesNotContain("active", menu.Find("[data-testid=nav-home]").ClassList);
+
+        navigation.NavigateTo("/");
+
+        menu.WaitForAssertion(() => Assert.Contains("active", menu.Find("[data-testid=nav-home]").ClassList));
+        Assert.DoesNotContain("active", menu.Find("[data-testid=nav-tenants]").ClassList);
+        Assert.Null(menu.Find("[data-testid=nav-tenants]").GetAttribute("aria-current"));
     }
 
     private void SignIn(string name, params string[] roles)

@@ -19,4 +19,15 @@ public sealed class UserMenuTests : PortalComponentTest
         popovers.WaitForAssertion(() =>
             Assert.Equal("mia@example.test", popovers.Find("[data-testid=user-menu-name]").TextContent.Trim()));
     }
+
+    [Fact]
+    public void Anonymous_visitors_get_no_account_menu()
+    {
+        AddPortalAuthorization().SetNotAuthorized();
+        UseInteractiveServerRenderer();
+
+        var menu = Render<UserMenu>();
+
+        Assert.Empty(menu.FindAll("[data-testid=user-menu]"));
+    }
 }

@@ -7,7 +7,10 @@ internal static class PortalTheme
     // System fonts only: the portal must render the same with no internet (no web-font download).
     private static readonly string[] FontStack = ["system-ui", "-apple-system", "Segoe UI", "Helvetica", "Arial", "sans-serif"];
 
-    public static MudTheme Create() => new()
+    /// <summary>The one theme of every page: nothing changes it at run time (dark mode picks its dark palette).</summary>
+    public static MudTheme Shared { get; } = Create();
+
+    private static MudTheme Create() => new()
     {
         PaletteLight = new PaletteLight
         {

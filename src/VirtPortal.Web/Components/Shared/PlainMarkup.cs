@@ -28,4 +28,21 @@ internal static class PlainMarkup
         builder.CloseElement();
         builder.CloseElement();
     };
+
+    /// <summary>What <c>MudIcon</c> renders for one of MudBlazor's SVG icons (<c>Icons.Material.*</c>): <paramref name="classes"/> are its size and colour classes.</summary>
+    public static RenderFragment Icon(string svg, string classes = "mud-icon-size-medium") => builder =>
+    {
+        builder.OpenElement(0, "svg");
+        builder.AddAttribute(1, "class", "mud-icon-root mud-svg-icon " + classes);
+        builder.AddAttribute(2, "focusable", "false");
+        builder.AddAttribute(3, "viewBox", "0 0 24 24");
+        builder.AddAttribute(4, "aria-hidden", "true");
+        builder.AddAttribute(5, "role", "img");
+        builder.AddMarkupContent(6, svg);
+        builder.CloseElement();
+    };
+
+    /// <summary>The classes <c>MudIconButton</c> gives an icon button with <c>Color.Inherit</c>; <paramref name="extra"/> adds e.g. its edge class.</summary>
+    public static string IconButtonClasses(string? extra = null) =>
+        "mud-button-root mud-icon-button mud-inherit-text hover:mud-inherit-hover mud-ripple mud-ripple-icon" + (extra is null ? "" : " " + extra);
 }
