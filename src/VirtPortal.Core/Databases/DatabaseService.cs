@@ -119,13 +119,16 @@ public sealed partial class DatabaseService(
         return password;
     }
 
-    /// <summary>A ready backup of the database, to download. A backup of another database, or of another tenant's, is not found.</summary>
-    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    /// <summary>
+    /// A ready backup of the database, to download: the tenant's data, so for those who operate the database,
+    /// not read-only staff. A backup of another database, or of another tenant's, is not found.
+    /// </summary>
+    [Requires(Permission.ResourceOperate, AccessTargetKind.Resource)]
     public async Task<DatabaseDownload> OpenBackupAsync(Actor actor, Guid resourceId, Guid backupId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await access.RequireAsync(db, actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "download database backup", ct);
+        await access.RequireAsync(db, actor, Permission.ResourceOperate, AccessTarget.Resource(resourceId), "download database backup", ct);
         var resource = await DatabaseAsync(db, resourceId, ct);
         var backup = await db.DatabaseBackups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId && b.ResourceId == resourceId && b.TenantId == resource.TenantId, ct);
         if (backup is not { State: DatabaseBackupState.Ready })
@@ -140,13 +143,13 @@ public sealed partial class DatabaseService(
         return new DatabaseDownload(content, $"{resource.Name}-{backup.CreatedAt.UtcDateTime:yyyyMMdd-HHmmss}.{extension}");
     }
 
-    /// <summary>An embedded SQLite database's file as it is now: a consistent copy (VACUUM INTO), removed when the download closes.</summary>
-    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    /// <summary>An embedded SQLite database's file as it is now (a consistent copy, VACUUM INTO, removed when the download closes), for those who operate it.</summary>
+    [Requires(Permission.ResourceOperate, AccessTargetKind.Resource)]
     public async Task<DatabaseDownload> OpenSqliteFileAsync(Actor actor, Guid resourceId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await access.RequireAsync(db, actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "download database file", ct);
+        await access.RequireAsync(db, actor, Permission.ResourceOperate, AccessTarget.Resource(resourceId), "download database file", ct);
         var (resource, server) = await RunningSqliteAsync(db, resourceId, ct);
         var copy = Path.Combine(Path.GetFullPath(engines.BackupDirectory), $"download-{Guid.NewGuid():N}.sqlite");
         Directory.CreateDirectory(engines.BackupDirectory);

@@ -242,11 +242,13 @@ public sealed class DatabaseServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Helpdesk_may_not_replace_a_database_file()
+    public async Task Helpdesk_may_not_replace_or_download_a_tenants_data()
     {
         var database = await SqliteDatabaseAsync("orders");
 
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Databases.ReplaceSqliteFileAsync(helpdesk, database, Stream.Null, Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Databases.OpenSqliteFileAsync(helpdesk, database, Ct));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Databases.OpenBackupAsync(helpdesk, database, Guid.NewGuid(), Ct));
     }
 
     private async Task<Guid> SqliteDatabaseAsync(string name)

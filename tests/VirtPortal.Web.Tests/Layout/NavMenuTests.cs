@@ -54,6 +54,7 @@ public sealed class NavMenuTests : PortalComponentTest
         Assert.NotNull(menu.Find("[data-testid=nav-admin]"));
         Assert.Equal("Users", menu.Find("[data-testid=nav-users]").TextContent.Trim());
         Assert.Equal("Hosts", menu.Find("[data-testid=nav-hosts]").TextContent.Trim());
+        Assert.Equal("/admin/database-servers", menu.Find("[data-testid=nav-database-servers]").GetAttribute("href"));
     }
 
     [Theory]
@@ -69,6 +70,7 @@ public sealed class NavMenuTests : PortalComponentTest
         Assert.Empty(menu.FindAll("[data-testid=nav-admin]"));
         Assert.Empty(menu.FindAll("[data-testid=nav-users]"));
         Assert.Empty(menu.FindAll("[data-testid=nav-hosts]"));
+        Assert.Empty(menu.FindAll("[data-testid=nav-database-servers]"));
     }
 
     [Fact]
