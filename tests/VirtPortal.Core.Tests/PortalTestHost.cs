@@ -25,12 +25,16 @@ public sealed class PortalTestHost : IAsyncDisposable
     private readonly ServiceProvider provider;
     private readonly string databasePath;
 
-    private PortalTestHost(ServiceProvider provider, string databasePath, TestClock time)
+    private PortalTestHost(ServiceProvider provider, string databasePath, DirectoryInfo files, TestClock time)
     {
         this.provider = provider;
         this.databasePath = databasePath;
+        Files = files;
         Time = time;
     }
+
+    /// <summary>This portal's own directory for files: its embedded SQLite databases (databases/) and backups (backups/).</summary>
+    public DirectoryInfo Files { get; }
 
     public TestClock Time { get; }
 
@@ -67,6 +71,9 @@ public sealed class PortalTestHost : IAsyncDisposable
                 values[key] = value;
         }
 
+        var files = Directory.CreateTempSubdirectory("virtportal-core-tests-files-");
+        values.TryAdd("Databases:SqliteDirectory", Path.Combine(files.FullName, "databases"));
+        values.TryAdd("Databases:BackupDirectory", Path.Combine(files.FullName, "backups"));
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var databasePath = Path.Combine(Path.GetTempPath(), $"virtportal-core-tests-{Guid.NewGuid():N}.db");
         var time = new TestClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
@@ -81,7 +88,7 @@ public sealed class PortalTestHost : IAsyncDisposable
         collection.AddPortalCore(configuration, $"Data Source={databasePath};Pooling=False");
         services?.Invoke(collection);
 
-        var host = new PortalTestHost(collection.BuildServiceProvider(validateScopes: true), databasePath, time);
+        var host = new PortalTestHost(collection.BuildServiceProvider(validateScopes: true), databasePath, files, time);
         if (initialize)
             await host.InitializeAsync();
         return host;
@@ -156,6 +163,7 @@ public sealed class PortalTestHost : IAsyncDisposable
         await provider.DisposeAsync();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
             File.Delete(databasePath + suffix);
+        Files.Delete(recursive: true);
     }
 }
 

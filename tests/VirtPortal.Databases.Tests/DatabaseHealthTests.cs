@@ -20,7 +20,6 @@ namespace VirtPortal.Databases.Tests;
 /// </summary>
 public sealed class DatabaseHealthTests(PostgresServer server) : IAsyncLifetime
 {
-    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("virtportal-db-health-");
     private PortalTestHost host = default!;
     private RequestScenario scenario = default!;
     private Guid serverId;
@@ -31,12 +30,7 @@ public sealed class DatabaseHealthTests(PostgresServer server) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        host = await PortalTestHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "databases"),
-            ["Databases:BackupDirectory"] = Path.Combine(data.FullName, "backups"),
-            ["Databases:FirstRun"] = "none",
-        });
+        host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
         await using var db = host.NewDb();
         var registered = new DatabaseServer
@@ -50,11 +44,7 @@ public sealed class DatabaseHealthTests(PostgresServer server) : IAsyncLifetime
         serverId = registered.Id;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await host.DisposeAsync();
-        data.Delete(recursive: true);
-    }
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
 
     [Fact]
     public async Task A_check_confirms_a_database_with_its_figures_turns_it_Unknown_while_its_server_is_silent_and_brings_it_back()

@@ -18,7 +18,6 @@ namespace VirtPortal.Databases.Tests;
 /// </summary>
 public sealed class PostgresProvisioningTests(PostgresServer server) : IAsyncLifetime
 {
-    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("virtportal-pg-provisioning-");
     private PortalTestHost host = default!;
     private RequestScenario scenario = default!;
 
@@ -30,21 +29,12 @@ public sealed class PostgresProvisioningTests(PostgresServer server) : IAsyncLif
 
     public async ValueTask InitializeAsync()
     {
-        host = await PortalTestHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "databases"),
-            ["Databases:BackupDirectory"] = Path.Combine(data.FullName, "backups"),
-            ["Databases:FirstRun"] = "none",
-        });
+        host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
         await RegisterAsync("pg-test", server.AdminConnectionString);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await host.DisposeAsync();
-        data.Delete(recursive: true);
-    }
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
 
     [Fact]
     public async Task A_database_goes_through_create_connect_new_password_backup_restore_and_delete_as_its_owner_sees_it_in_psql()
@@ -178,8 +168,6 @@ public sealed class PostgresProvisioningTests(PostgresServer server) : IAsyncLif
         await using var quick = await PortalTestHost.StartAsync(new Dictionary<string, string?>
         {
             ["Databases:EngineTimeout"] = "00:00:02",
-            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "quick"),
-            ["Databases:FirstRun"] = "none",
         });
         var quickScenario = await RequestTestData.ArrangeAsync(quick);
         await using (var db = quick.NewDb())

@@ -33,6 +33,9 @@ public abstract class PortalCoreComponentTest : PortalComponentTest, IAsyncLifet
                 ["Hosts:FirstRun"] = "simulated",
                 ["Hosts:SimulatedDelays"] = "false",
                 ["Databases:FirstRun"] = "none",
+                // The embedded databases and backups in this test's own directory, never the working directory.
+                ["Databases:SqliteDirectory"] = directory.File("databases"),
+                ["Databases:BackupDirectory"] = directory.File("backups"),
             })
             .Build();
         // UserManager resolves its token providers, which need data protection, when it is created.

@@ -62,7 +62,7 @@ public sealed partial class DatabaseHealth(
                 }
 
                 server.LastError = e.Message;
-                changed.AddRange(await ServerLostAsync(db, server.Id, now, ct));
+                changed.AddRange(await ResourceLifecycle.DatabaseServerLostAsync(db, server.Id, now, ct));
                 LogUnreachable(server.Name, e.Message);
                 continue;
             }
@@ -148,21 +148,6 @@ public sealed partial class DatabaseHealth(
         foreach (var id in driftServers)
             live.Publish(new DriftChanged(id));
         return new DatabaseCheck(servers.Count, unreachable, added, cleared);
-    }
-
-    /// <summary>Its server does not answer: its databases show Unknown from now; returns those whose state that changed.</summary>
-    private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> ServerLostAsync(PortalDbContext db, Guid serverId, DateTimeOffset at, CancellationToken ct)
-    {
-        var lost = await db.Resources.Where(r => r.DatabaseServerId == serverId && r.ObservedState != null && r.ObservedState != ResourceState.Unknown
-                && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
-            .Select(r => r.Id).ToListAsync(ct);
-        if (lost.Count == 0)
-            return [];
-        await db.Resources.Where(r => lost.Contains(r.Id))
-            .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, ResourceState.Unknown).SetProperty(r => r.ObservedSince, at)
-                .SetProperty(r => r.Version, r => r.Version + 1), ct);
-        return [.. (await db.Resources.AsNoTracking().Where(r => lost.Contains(r.Id)).Select(r => new { r.Id, r.TenantId, r.Version }).ToListAsync(ct))
-            .Select(r => (r.Id, r.TenantId, r.Version))];
     }
 
     private static Drift NewDrift(DatabaseServer server, Guid id, string name, DriftKind kind, string portal, string found, DateTimeOffset at) => new()

@@ -139,10 +139,18 @@ public static class ResourceLifecycle
     /// Their host does not answer: its resources show Unknown from now, and <see cref="Resource.ObservedAt"/>
     /// keeps when each was last confirmed. Returns those whose state that changed, with their new versions.
     /// </summary>
-    public static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> HostLostAsync(PortalDbContext db, Guid hostId, DateTimeOffset at, CancellationToken ct)
+    public static Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> HostLostAsync(PortalDbContext db, Guid hostId, DateTimeOffset at, CancellationToken ct) =>
+        LostAsync(db, r => r.HostId == hostId, at, ct);
+
+    /// <summary>The same for the databases of a database server that does not answer.</summary>
+    public static Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> DatabaseServerLostAsync(PortalDbContext db, Guid serverId, DateTimeOffset at, CancellationToken ct) =>
+        LostAsync(db, r => r.DatabaseServerId == serverId, at, ct);
+
+    private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> LostAsync(
+        PortalDbContext db, System.Linq.Expressions.Expression<Func<Resource, bool>> placedThere, DateTimeOffset at, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var lost = await db.Resources.Where(r => r.HostId == hostId && r.ObservedState != null && r.ObservedState != ResourceState.Unknown
+        var lost = await db.Resources.Where(placedThere).Where(r => r.ObservedState != null && r.ObservedState != ResourceState.Unknown
                 && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
             .Select(r => r.Id).ToListAsync(ct);
         await db.Resources.Where(r => lost.Contains(r.Id))

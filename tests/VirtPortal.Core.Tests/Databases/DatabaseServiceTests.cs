@@ -41,11 +41,7 @@ public sealed class DatabaseServiceTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        host = await PortalTestHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "databases"),
-            ["Databases:BackupDirectory"] = Path.Combine(data.FullName, "backups"),
-        });
+        host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
         helpdesk = await host.CreateUserAsync("helpdesk@test.local", GlobalRoles.Helpdesk);
         outsider = await host.CreateUserAsync("member@globex.test");
@@ -292,7 +288,7 @@ public sealed class DatabaseServiceTests : IAsyncLifetime
     {
         await using var db = host.NewDb();
         var name = await db.Resources.Where(r => r.Id == database).Select(r => r.DatabaseName).SingleAsync(Ct);
-        return Path.Combine(data.FullName, "databases", name + ".sqlite");
+        return Path.Combine(host.Files.FullName, "databases", name + ".sqlite");
     }
 
     private static async Task<byte[]> HeadAsync(Stream content)

@@ -16,7 +16,6 @@ namespace VirtPortal.Core.Tests.Provisioning;
 /// </summary>
 public sealed class DatabaseProvisioningTests : IAsyncLifetime
 {
-    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("virtportal-db-provisioning-");
     private PortalTestHost host = default!;
     private RequestScenario scenario = default!;
     private Guid sqliteOffering;
@@ -27,11 +26,7 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        host = await PortalTestHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Databases:SqliteDirectory"] = Path.Combine(data.FullName, "databases"),
-            ["Databases:BackupDirectory"] = Path.Combine(data.FullName, "backups"),
-        });
+        host = await PortalTestHost.StartAsync();
         scenario = await RequestTestData.ArrangeAsync(host);
         await using var db = host.NewDb();
         var offering = new DatabaseOffering { Id = Guid.NewGuid(), Name = "sqlite-embedded", Engine = DatabaseEngineKind.Sqlite, StorageGiB = 1, ConnectionLimit = 1, HourlyPrice = 0.001m };
@@ -40,11 +35,7 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
         sqliteOffering = offering.Id;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await host.DisposeAsync();
-        data.Delete(recursive: true);
-    }
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
 
     [Fact]
     public async Task An_approved_SQLite_database_request_ends_with_its_file_on_the_embedded_server_and_no_password()
@@ -60,7 +51,7 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
         await using var db = host.NewDb();
         var server = await db.DatabaseServers.SingleAsync(s => s.Id == database.DatabaseServerId, Ct);
         Assert.Equal((DatabaseServerRegistration.EmbeddedName, DatabaseEngineKind.Sqlite), (server.Name, server.Engine));
-        Assert.True(File.Exists(Path.Combine(data.FullName, "databases", database.DatabaseName + ".sqlite")));
+        Assert.True(File.Exists(Path.Combine(host.Files.FullName, "databases", database.DatabaseName + ".sqlite")));
         Assert.False(await db.DatabaseCredentials.AnyAsync(Ct));
         Assert.Equal(RequestState.Completed, (await host.RequestAsync(requestId)).State);
     }
@@ -71,7 +62,7 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
         await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
         await Provisioning.RunOnceAsync("worker-a", Ct);
         var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
-        var file = Path.Combine(data.FullName, "databases", database.DatabaseName + ".sqlite");
+        var file = Path.Combine(host.Files.FullName, "databases", database.DatabaseName + ".sqlite");
 
         await host.Services.GetRequiredService<ResourceActions>().RequestAsync(scenario.Requester, database.Id, OperationKind.Delete, "orders", Ct);
 
