@@ -42,6 +42,7 @@ public sealed partial class DatabaseHealth(
         int unreachable = 0, added = 0, cleared = 0;
         var changed = new List<(Guid Id, Guid TenantId, long Version)>();
         var driftServers = new HashSet<Guid>();
+        var sampled = new List<DatabaseSampled>();
         foreach (var server in servers)
         {
             var now = time.GetUtcNow();
@@ -103,6 +104,7 @@ public sealed partial class DatabaseHealth(
                 {
                     var figures = await engine.FiguresAsync(spec, ct);
                     samples[record.Id] = new DatabaseSample(now, figures.SizeBytes, figures.ActiveConnections);
+                    sampled.Add(new DatabaseSampled(record.TenantId, record.Id, now, figures.SizeBytes, figures.ActiveConnections));
                 }
                 catch (DatabaseEngineException e)
                 {
@@ -147,6 +149,8 @@ public sealed partial class DatabaseHealth(
             live.Publish(new ResourceChanged(tenantId, id, version));
         foreach (var id in driftServers)
             live.Publish(new DriftChanged(id));
+        foreach (var sample in sampled)
+            live.Publish(sample);
         return new DatabaseCheck(servers.Count, unreachable, added, cleared);
     }
 

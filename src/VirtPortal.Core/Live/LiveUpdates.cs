@@ -23,6 +23,13 @@ public sealed record ResourceChanged(Guid? TenantId, Guid EntityId, long Version
 public sealed record MetricsSampled(Guid ResourceTenantId, Guid ResourceId, MetricPoint Point)
     : LiveMessage(ResourceTenantId, ResourceId, Point.At.ToUnixTimeMilliseconds());
 
+/// <summary>
+/// A database's figures were read by its server's check (size on disk, open sessions); the version is the
+/// sample's time in Unix milliseconds.
+/// </summary>
+public sealed record DatabaseSampled(Guid ResourceTenantId, Guid ResourceId, DateTimeOffset At, long SizeBytes, int ActiveConnections)
+    : LiveMessage(ResourceTenantId, ResourceId, At.ToUnixTimeMilliseconds());
+
 /// <summary>A host changed (state, facts, settings); portal-wide, for staff screens.</summary>
 public sealed record HostChanged(Guid EntityId) : LiveMessage(null, EntityId, 0);
 

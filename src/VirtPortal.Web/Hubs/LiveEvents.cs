@@ -15,6 +15,9 @@ public static class LiveEvents
     public const string NotificationAdded = "notificationAdded";
     public const string Metrics = "metrics";
 
+    /// <summary>A database's figures from its server's check, as a <see cref="LiveDatabaseFigures"/>, to its figures' subscribers.</summary>
+    public const string DatabaseSampled = "databaseSampled";
+
     /// <summary>The event a change message is sent as; null for metrics, which have their own shape.</summary>
     public static string? NameOf(LiveMessage message) => message switch
     {
@@ -44,3 +47,6 @@ public sealed record LiveChange(Guid? TenantId, Guid EntityId, long Version)
 
 /// <summary>One metric sample of a resource the connection subscribed to.</summary>
 public sealed record LiveMetrics(Guid ResourceId, MetricPoint Point);
+
+/// <summary>What a figures subscriber of a database receives at each of its server's checks.</summary>
+public sealed record LiveDatabaseFigures(Guid ResourceId, DateTimeOffset At, long SizeBytes, int ActiveConnections);

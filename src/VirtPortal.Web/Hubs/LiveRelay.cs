@@ -33,6 +33,10 @@ public sealed class LiveRelay(LiveUpdates live, IHubContext<LiveHub> hub) : IHos
             case MetricsSampled sample:
                 return hub.Clients.Group(LiveConnections.MetricsGroup(sample.ResourceId))
                     .SendAsync(LiveEvents.Metrics, new LiveMetrics(sample.ResourceId, sample.Point));
+            case DatabaseSampled sample:
+                // To those who subscribed to the database's figures (SubscribeMetrics checks they may see it).
+                return hub.Clients.Group(LiveConnections.MetricsGroup(sample.ResourceId))
+                    .SendAsync(LiveEvents.DatabaseSampled, new LiveDatabaseFigures(sample.ResourceId, sample.At, sample.SizeBytes, sample.ActiveConnections));
             case NotificationAdded notification:
                 return hub.Clients.User(notification.UserId).SendAsync(LiveEvents.NotificationAdded, LiveChange.Of(notification));
         }

@@ -57,6 +57,28 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_check_of_the_embedded_server_confirms_the_database_and_pushes_its_size()
+    {
+        await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+        await Provisioning.RunOnceAsync("worker-a", Ct);
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        var pushed = new TaskCompletionSource<Live.DatabaseSampled>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = host.Services.GetRequiredService<Live.LiveUpdates>().Subscribe(message =>
+        {
+            if (message is Live.DatabaseSampled sample && sample.ResourceId == database.Id)
+                pushed.TrySetResult(sample);
+            return Task.CompletedTask;
+        });
+
+        await host.Services.GetRequiredService<DatabaseHealth>().CheckAsync(Ct);
+
+        var figures = await pushed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(scenario.TenantId, figures.ResourceTenantId);
+        Assert.Equal(new FileInfo(Path.Combine(host.Files.FullName, "databases", database.DatabaseName + ".sqlite")).Length, figures.SizeBytes);
+        Assert.Equal(ResourceState.Running, Assert.Single(await host.ResourcesAsync(scenario.TenantId)).ObservedState);
+    }
+
+    [Fact]
     public async Task Deleting_a_database_frees_its_record_at_once_and_the_worker_then_removes_the_file()
     {
         await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);

@@ -76,6 +76,30 @@ public sealed class LiveHubTenantScopeTests(LivePortal portal) : IClassFixture<L
     }
 
     [Fact]
+    public async Task A_databases_figures_reach_those_who_subscribed_to_it_and_another_tenants_stay_with_theirs()
+    {
+        var member = await portal.CreateUserAsync();
+        var outsider = await portal.CreateUserAsync();
+        var tenantA = await portal.CreateTenantAsync((member, TenantRole.Member));
+        var tenantB = await portal.CreateTenantAsync((outsider, TenantRole.Owner));
+        var databaseA = await portal.CreateDatabaseAsync(tenantA);
+        var databaseB = await portal.CreateDatabaseAsync(tenantB);
+        await using var listener = await portal.ListenAsync(member);
+
+        await listener.Connection.InvokeAsync("SubscribeMetrics", databaseA, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<HubException>(() => listener.Connection.InvokeAsync("SubscribeMetrics", databaseB, TestContext.Current.CancellationToken));
+        portal.Live.Publish(new DatabaseSampled(tenantB, databaseB, DateTimeOffset.UtcNow, 7L << 30, 70));
+        portal.Live.Publish(new DatabaseSampled(tenantA, databaseA, DateTimeOffset.UtcNow, 5L << 20, 3));
+
+        var figures = await listener.WaitForAsync(LiveEvents.DatabaseSampled, databaseA);
+        await listener.SettleAfterAsync(LiveEvents.DatabaseSampled, databaseA);
+        Assert.Equal(["resourceId", "at", "sizeBytes", "activeConnections"], figures.Payload.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(5L << 20, figures.Payload.GetProperty("sizeBytes").GetInt64());
+        Assert.Equal(3, figures.Payload.GetProperty("activeConnections").GetInt32());
+        Assert.DoesNotContain(listener.Received, e => e.EntityId == databaseB);
+    }
+
+    [Fact]
     public async Task Staff_hear_every_tenant_once_and_only_those_the_table_lets_manage_hosts_hear_host_and_drift_changes()
     {
         var member = await portal.CreateUserAsync();

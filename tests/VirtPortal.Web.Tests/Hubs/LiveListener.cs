@@ -9,7 +9,7 @@ public sealed record LiveEvent(string Name, JsonElement Payload)
 {
     /// <summary>The entity a change names (entityId), or the resource of a metrics event.</summary>
     public Guid? EntityId =>
-        Payload.TryGetProperty(Name == LiveEvents.Metrics ? "resourceId" : "entityId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetGuid() : null;
+        Payload.TryGetProperty(Name is LiveEvents.Metrics or LiveEvents.DatabaseSampled ? "resourceId" : "entityId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetGuid() : null;
 
     public Guid? TenantId => Payload.TryGetProperty("tenantId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetGuid() : null;
 
@@ -27,7 +27,8 @@ public sealed class LiveListener : IAsyncDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private static readonly string[] AllEvents =
-        [LiveEvents.ResourceChanged, LiveEvents.RequestChanged, LiveEvents.HostChanged, LiveEvents.HostSampled, LiveEvents.DriftChanged, LiveEvents.NotificationAdded, LiveEvents.Metrics];
+        [LiveEvents.ResourceChanged, LiveEvents.RequestChanged, LiveEvents.HostChanged, LiveEvents.HostSampled, LiveEvents.DriftChanged, LiveEvents.NotificationAdded, LiveEvents.Metrics,
+         LiveEvents.DatabaseServerChanged, LiveEvents.DatabaseSampled];
 
     private readonly Lock gate = new();
     private readonly List<LiveEvent> received = [];

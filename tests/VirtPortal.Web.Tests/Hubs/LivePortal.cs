@@ -83,12 +83,17 @@ public sealed class LivePortal : PortalAppFactory
     }
 
     /// <summary>A running VM of the tenant, stored as provisioning leaves one.</summary>
-    public async Task<Guid> CreateVmAsync(Guid tenantId)
+    public Task<Guid> CreateVmAsync(Guid tenantId) => CreateResourceAsync(tenantId, ResourceKind.Vm);
+
+    /// <summary>A running database of the tenant (its record only: the hub relays what its server's check publishes).</summary>
+    public Task<Guid> CreateDatabaseAsync(Guid tenantId) => CreateResourceAsync(tenantId, ResourceKind.Database);
+
+    private async Task<Guid> CreateResourceAsync(Guid tenantId, ResourceKind kind)
     {
         var now = DateTimeOffset.UtcNow;
         var resource = new Resource
         {
-            Id = Guid.CreateVersion7(now), TenantId = tenantId, Name = $"vm-{Guid.NewGuid():N}"[..12], Kind = ResourceKind.Vm,
+            Id = Guid.CreateVersion7(now), TenantId = tenantId, Name = $"{(kind == ResourceKind.Vm ? "vm-" : "db_")}{Guid.NewGuid():N}"[..12], Kind = kind,
             State = ResourceState.Running, CreatedAt = now, LeaseEndsAt = now.AddDays(30), Version = 1,
         };
         await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken);

@@ -82,6 +82,23 @@ public sealed class DatabasePageTests : PortalCoreComponentTest
     }
 
     [Fact]
+    public async Task The_size_and_sessions_follow_each_check_of_the_server_and_another_databases_figures_change_nothing()
+    {
+        await SignInAsync(Member);
+        var page = RenderDatabase(ordersId);
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=db-size]")));
+        var live = Services.GetRequiredService<LiveUpdates>();
+
+        live.Publish(new DatabaseSampled(acmeTenantId, Guid.NewGuid(), DateTimeOffset.UtcNow, 9L << 30, 99));
+        live.Publish(new DatabaseSampled(acmeTenantId, ordersId, DateTimeOffset.UtcNow, 5L << 20, 3));
+
+        page.WaitForAssertion(() => Assert.EndsWith("· 5 MiB used · 3 connections", page.Find("[data-testid=db-size]").TextContent.Trim(), StringComparison.Ordinal));
+        live.Publish(new DatabaseSampled(acmeTenantId, ordersId, DateTimeOffset.UtcNow, 6L << 20, 4));
+        page.WaitForAssertion(() => Assert.EndsWith("· 6 MiB used · 4 connections", page.Find("[data-testid=db-size]").TextContent.Trim(), StringComparison.Ordinal));
+        Assert.DoesNotContain("99 connections", page.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_member_reveals_the_password_once_with_it_in_the_connection_strings_and_a_fresh_page_no_longer_has_it()
     {
         await SignInAsync(Member);
