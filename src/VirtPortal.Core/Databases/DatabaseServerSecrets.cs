@@ -22,19 +22,8 @@ public sealed class DatabaseServerSecrets(IDataProtectionProvider provider)
         return passwords.Protect(password);
     }
 
-    public string UnprotectPassword(string protectedPassword)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(protectedPassword);
-        try
-        {
-            return passwords.Unprotect(protectedPassword);
-        }
-        catch (CryptographicException e)
-        {
-            throw new DatabaseEngineException(DatabaseFailure.Refused,
-                "The password cannot be read: the portal's data protection keys changed. Ask for a new password.", e);
-        }
-    }
+    public string UnprotectPassword(string protectedPassword) => Open(passwords, protectedPassword, DatabaseFailure.Refused,
+        "The password cannot be read: the portal's data protection keys changed. Ask for a new password.");
 
     public string Protect(string adminConnectionString)
     {
@@ -43,17 +32,20 @@ public sealed class DatabaseServerSecrets(IDataProtectionProvider provider)
     }
 
     /// <summary>The connection string again; throws <see cref="DatabaseEngineException"/> when the key ring no longer opens it.</summary>
-    public string Unprotect(string protectedConnectionString)
+    public string Unprotect(string protectedConnectionString) => Open(protector, protectedConnectionString, DatabaseFailure.Unreachable,
+        "The server's admin connection cannot be read: the portal's data protection keys changed. Enter the connection again.");
+
+    /// <summary>A protected value again; a key ring that no longer opens it is the engine error <paramref name="failure"/> with <paramref name="message"/>.</summary>
+    private static string Open(IDataProtector with, string protectedValue, DatabaseFailure failure, string message)
     {
-        ArgumentException.ThrowIfNullOrEmpty(protectedConnectionString);
+        ArgumentException.ThrowIfNullOrEmpty(protectedValue);
         try
         {
-            return protector.Unprotect(protectedConnectionString);
+            return with.Unprotect(protectedValue);
         }
         catch (CryptographicException e)
         {
-            throw new DatabaseEngineException(DatabaseFailure.Unreachable,
-                "The server's admin connection cannot be read: the portal's data protection keys changed. Enter the connection again.", e);
+            throw new DatabaseEngineException(failure, message, e);
         }
     }
 

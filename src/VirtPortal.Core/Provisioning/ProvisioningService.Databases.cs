@@ -113,7 +113,7 @@ public sealed partial class ProvisioningService
             await Step("called");
             await FinishAsync(operation.Id, workerId, server.Name, after, also, ct);
             if (operation.Kind == OperationKind.Delete)
-                DeleteBackupFiles(operation.ResourceId, ct);
+                await DeleteBackupFilesAsync(operation.ResourceId, ct);
         }
         catch (DatabaseEngineException e)
         {
@@ -134,7 +134,7 @@ public sealed partial class ProvisioningService
     private async Task<(ResourceState, AlsoOnFinish?)> CreateDatabaseAsync(IDatabaseEngine engine, DatabaseSpec spec, Operation operation, Resource resource, CancellationToken ct)
     {
         var password = engine.HasCredentials ? DatabasePasswords.New() : null;
-        var restoring = resource.RestoreFromBackupId is { } backupId ? backupId : (Guid?)null;
+        var restoring = resource.RestoreFromBackupId;
         // A restore interrupted half-way leaves some tables behind: a retry starts again from an empty database.
         if (restoring is not null && operation.Attempts > 1)
             await engine.DropAsync(spec, ct);
@@ -202,13 +202,10 @@ public sealed partial class ProvisioningService
     }
 
     /// <summary>A dropped database's backup files go with it (their rows, marked deleted, stay for the audit).</summary>
-    private void DeleteBackupFiles(Guid resourceId, CancellationToken ct)
+    private async Task DeleteBackupFilesAsync(Guid resourceId, CancellationToken ct)
     {
-        using var db = dbFactory.CreateDbContext();
-        foreach (var id in db.DatabaseBackups.Where(b => b.ResourceId == resourceId).Select(b => b.Id).ToList())
-        {
-            ct.ThrowIfCancellationRequested();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        foreach (var id in await db.DatabaseBackups.Where(b => b.ResourceId == resourceId).Select(b => b.Id).ToListAsync(ct))
             File.Delete(databases.BackupFile(id));
-        }
     }
 }
