@@ -66,6 +66,7 @@ public static class PortalCoreServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Databases.DatabaseServerSecrets>();
         services.AddSingleton<Databases.DatabaseEngineRegistry>();
+        services.AddSingleton<Databases.DatabaseFigureHistory>();
         services.AddSingleton<Databases.DatabaseHealth>();
         services.AddSingleton<Databases.DatabaseBackupRetention>();
         services.AddHostedService<Databases.DatabaseMonitor>();

@@ -1,34 +1,60 @@
-// A VM's live charts: history from the live hub, then its 1 Hz points pushed over SignalR straight into
-// uPlot, so no figure costs a Blazor render. The Blazor component (LiveCharts.razor) only calls start,
-// setRange and stop.
+// Live charts of a VM (CPU, memory, disk, network) or of a database (size, connections): history from the
+// live hub, then the pushed points over SignalR straight into uPlot, so no figure costs a Blazor render.
+// The Blazor component (LiveCharts.razor) only calls start, setRange and stop.
 //
-// The hub (/hubs/live) is expected to offer:
-//   GetSeries(resourceId, range) -> [point, ...]   range: "FifteenMinutes" | "Hour" | "Day" | "Week"
-//   SubscribeMetrics(resourceId)                   then "metrics" events: { resourceId, point }
-// point: { at (ISO time), cpuPercent, memoryUsedBytes, memoryTotalBytes, diskReadBytesPerSecond,
-//          diskWriteBytesPerSecond, netRxBytesPerSecond, netTxBytesPerSecond }
+// The hub (/hubs/live) is expected to offer (docs/decisions/0008-live-hub.md):
+//   SubscribeMetrics(resourceId)          then a VM's "metrics" events { resourceId, point },
+//                                         or a database's "databaseSampled" events { resourceId, at, sizeBytes, activeConnections }
+//   GetSeries(resourceId, range)          a VM's points: { at (ISO time), cpuPercent, memoryUsedBytes, memoryTotalBytes,
+//                                         diskReadBytesPerSecond, diskWriteBytesPerSecond, netRxBytesPerSecond, netTxBytesPerSecond }
+//   GetDatabaseSeries(resourceId, range)  a database's points: { at, sizeBytes, activeConnections }
+// range: "FifteenMinutes" | "Hour" | "Day" | "Week"
 
 const lib = new URL("../lib/", import.meta.url);
 const loads = new Map();
 
-const live = "FifteenMinutes";
-const ranges = ["FifteenMinutes", "Hour", "Day", "Week"];
-const liveWindowSeconds = 15 * 60;
 const chartHeight = 170;
 
-const charts = [
-  { title: "CPU", unit: "%", max: 100, format: percent, series: [["CPU", "cpuPercent", "#1e88e5"]] },
-  { title: "Memory", unit: "bytes", format: bytes, series: [["used", "memoryUsedBytes", "#8e24aa"], ["total", "memoryTotalBytes", "#9e9e9e"]] },
-  { title: "Disk", unit: "bytes/s", format: rate, series: [["read", "diskReadBytesPerSecond", "#43a047"], ["write", "diskWriteBytesPerSecond", "#fb8c00"]] },
-  { title: "Network", unit: "bytes/s", format: rate, series: [["received", "netRxBytesPerSecond", "#00897b"], ["sent", "netTxBytesPerSecond", "#e53935"]] },
-];
+// What differs between the kinds: the charts, the range that moves, where history and points come from.
+const kinds = {
+  vm: {
+    live: "FifteenMinutes",
+    ranges: ["FifteenMinutes", "Hour", "Day", "Week"],
+    liveWindowSeconds: 15 * 60,
+    event: "metrics",
+    history: "GetSeries",
+    pointOf: message => message.point,
+    charts: [
+      { title: "CPU", unit: "%", max: 100, format: percent, series: [["CPU", "cpuPercent", "#1e88e5"]] },
+      { title: "Memory", unit: "bytes", format: bytes, series: [["used", "memoryUsedBytes", "#8e24aa"], ["total", "memoryTotalBytes", "#9e9e9e"]] },
+      { title: "Disk", unit: "bytes/s", format: rate, series: [["read", "diskReadBytesPerSecond", "#43a047"], ["write", "diskWriteBytesPerSecond", "#fb8c00"]] },
+      { title: "Network", unit: "bytes/s", format: rate, series: [["received", "netRxBytesPerSecond", "#00897b"], ["sent", "netTxBytesPerSecond", "#e53935"]] },
+    ],
+  },
+  database: {
+    live: "Hour",
+    ranges: ["Hour", "Day", "Week"],
+    liveWindowSeconds: 60 * 60,
+    event: "databaseSampled",
+    history: "GetDatabaseSeries",
+    pointOf: message => message,
+    charts: [
+      { title: "Size", unit: "bytes", format: bytes, series: [["size", "sizeBytes", "#3949ab"]] },
+      { title: "Connections", unit: "sessions", format: count, whole: true, series: [["sessions", "activeConnections", "#00897b"]] },
+    ],
+  },
+};
+// An embedded (SQLite) database is a file: a size, and nobody holds sessions on it.
+kinds["database-file"] = { ...kinds.database, charts: kinds.database.charts.slice(0, 1) };
 
 export async function start(element, resourceId, options = {}) {
   await Promise.all([script("@microsoft/signalr/signalr.min.js"), script("uplot/uPlot.iife.min.js"), stylesheet("uplot/uPlot.min.css")]);
+  const kind = kinds[options.kind] ?? kinds.vm;
   const handle = {
     element,
+    kind,
     resourceId: String(resourceId),
-    range: ranges.includes(options.range) ? options.range : live,
+    range: kind.ranges.includes(options.range) ? options.range : kind.live,
     points: [],
     loading: 0,
     plots: [],
@@ -36,9 +62,9 @@ export async function start(element, resourceId, options = {}) {
     connection: null,
     resize: null,
     retry: 0,
-    dom: render(element),
+    dom: render(element, kind.charts),
   };
-  handle.plots = charts.map((chart, i) => plot(chart, handle.dom.plots[i]));
+  handle.plots = kind.charts.map((chart, i) => plot(chart, handle.dom.plots[i]));
   handle.resize = new ResizeObserver(() => fit(handle));
   handle.resize.observe(element);
   draw(handle);
@@ -48,7 +74,7 @@ export async function start(element, resourceId, options = {}) {
     .withAutomaticReconnect()
     .build();
   handle.connection = connection;
-  connection.on("metrics", message => receive(handle, message));
+  connection.on(kind.event, message => receive(handle, message));
   connection.onreconnecting(() => status(handle, "reconnecting"));
   // A reconnect is a new connection: its subscription is gone and points were missed, so ask again.
   connection.onreconnected(() => connect(handle));
@@ -76,7 +102,7 @@ async function open(handle, attempt) {
 }
 
 export async function setRange(handle, range) {
-  if (!handle || handle.stopped || !ranges.includes(range) || range === handle.range)
+  if (!handle || handle.stopped || !handle.kind.ranges.includes(range) || range === handle.range)
     return;
   handle.range = range;
   handle.points = [];
@@ -122,26 +148,26 @@ async function load(handle) {
   const range = handle.range;
   let series;
   try {
-    series = await handle.connection.invoke("GetSeries", handle.resourceId, range);
+    series = await handle.connection.invoke(handle.kind.history, handle.resourceId, range);
   } catch (error) {
-    console.warn("live charts: GetSeries failed", error);
+    console.warn(`live charts: ${handle.kind.history} failed`, error);
     return;
   }
   if (handle.stopped || ticket !== handle.loading)
     return;
-  const history = (Array.isArray(series) ? series : []).map(parse).filter(p => p).sort((a, b) => a.t - b.t);
+  const history = (Array.isArray(series) ? series : []).map(p => parse(handle.kind, p)).filter(p => p).sort((a, b) => a.t - b.t);
   // Points pushed while the history was on its way come after it.
   const last = history.length ? history[history.length - 1].t : -Infinity;
   handle.points = history.concat(handle.points.filter(p => p.t > last));
-  if (range === live)
+  if (range === handle.kind.live)
     trim(handle);
   draw(handle);
 }
 
 function receive(handle, message) {
-  if (handle.stopped || handle.range !== live || !message || !sameId(message.resourceId, handle.resourceId))
+  if (handle.stopped || handle.range !== handle.kind.live || !message || !sameId(message.resourceId, handle.resourceId))
     return;
-  const point = parse(message.point);
+  const point = parse(handle.kind, handle.kind.pointOf(message));
   const points = handle.points;
   if (!point || (points.length && point.t <= points[points.length - 1].t))
     return;
@@ -154,33 +180,27 @@ function trim(handle) {
   const points = handle.points;
   if (!points.length)
     return;
-  const from = points[points.length - 1].t - liveWindowSeconds;
+  const from = points[points.length - 1].t - handle.kind.liveWindowSeconds;
   const first = points.findIndex(p => p.t >= from);
   if (first > 0)
     points.splice(0, first);
 }
 
-function parse(point) {
+function parse(kind, point) {
   const t = point && Date.parse(point.at);
   if (!Number.isFinite(t))
     return null;
-  const value = key => (Number.isFinite(point[key]) ? point[key] : null);
-  return {
-    t: t / 1000,
-    cpuPercent: value("cpuPercent"),
-    memoryUsedBytes: value("memoryUsedBytes"),
-    memoryTotalBytes: value("memoryTotalBytes"),
-    diskReadBytesPerSecond: value("diskReadBytesPerSecond"),
-    diskWriteBytesPerSecond: value("diskWriteBytesPerSecond"),
-    netRxBytesPerSecond: value("netRxBytesPerSecond"),
-    netTxBytesPerSecond: value("netTxBytesPerSecond"),
-  };
+  const parsed = { t: t / 1000 };
+  for (const chart of kind.charts)
+    for (const [, key] of chart.series)
+      parsed[key] = Number.isFinite(point[key]) ? point[key] : null;
+  return parsed;
 }
 
 function draw(handle) {
   const points = handle.points;
   const xs = points.map(p => p.t);
-  charts.forEach((chart, i) => handle.plots[i].setData([xs, ...chart.series.map(([, key]) => points.map(p => p[key]))]));
+  handle.kind.charts.forEach((chart, i) => handle.plots[i].setData([xs, ...chart.series.map(([, key]) => points.map(p => p[key]))]));
   handle.element.dataset.points = String(points.length);
   handle.dom.empty.hidden = points.length > 0;
   handle.dom.grid.hidden = points.length === 0;
@@ -205,7 +225,7 @@ function status(handle, state) {
   handle.dom.status.textContent = words[state];
 }
 
-function render(element) {
+function render(element, charts) {
   const status = el("span", "live-charts-status", "connection");
   status.dataset.state = "connecting";
   status.textContent = "Connecting…";
@@ -225,6 +245,8 @@ function render(element) {
   return { status, empty, grid, plots };
 }
 
+const wholeSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
 function plot(chart, target) {
   return new uPlot({
     width: Math.max(target.clientWidth, 200),
@@ -232,7 +254,8 @@ function plot(chart, target) {
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     scales: { y: chart.max ? { range: [0, chart.max] } : { range: (u, min, max) => [0, Math.max(max, 1)] } },
-    axes: [{}, { size: 84, values: (u, values) => values.map(chart.format) }],
+    // Sessions come whole: ticks at 1, 2, 5, 10… rather than at 0.5.
+    axes: [{}, { size: 84, values: (u, values) => values.map(chart.format), ...(chart.whole ? { incrs: wholeSteps } : {}) }],
     series: [{}, ...chart.series.map(([label, , stroke]) => ({ label, stroke, width: 1.5, value: (u, v) => (v == null ? "–" : chart.format(v)) }))],
   }, [[], ...chart.series.map(() => [])], target);
 }
@@ -263,6 +286,10 @@ function bytes(v) {
     unit++;
   }
   return `${Math.sign(v) < 0 ? "-" : ""}${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function count(v) {
+  return String(Math.round(v));
 }
 
 function rate(v) {

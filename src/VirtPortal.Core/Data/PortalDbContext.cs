@@ -47,6 +47,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Databases.DatabaseBackup> DatabaseBackups => Set<Databases.DatabaseBackup>();
 
+    public DbSet<Databases.DatabaseFigureRollup> DatabaseFigureRollups => Set<Databases.DatabaseFigureRollup>();
+
     public DbSet<Reconciliation.Drift> Drifts => Set<Reconciliation.Drift>();
 
     public DbSet<Monitoring.MetricRollup> MetricRollups => Set<Monitoring.MetricRollup>();
@@ -210,6 +212,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             rollup.HasKey(r => new { r.ResourceId, r.Resolution, r.BucketStart });
             rollup.Property(r => r.ResourceId).HasConversion(new GuidToBytesConverter());
             rollup.HasIndex(r => new { r.Resolution, r.BucketStart });
+        });
+
+        builder.Entity<Databases.DatabaseFigureRollup>(rollup =>
+        {
+            // A row per database each five minutes, kept eight days; the key is also the series' order.
+            rollup.HasKey(r => new { r.ResourceId, r.BucketStart });
+            rollup.Property(r => r.ResourceId).HasConversion(new GuidToBytesConverter());
+            rollup.HasIndex(r => r.BucketStart);
         });
 
         builder.Entity<Hosts.Host>(host =>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -26,14 +25,12 @@ public sealed record DatabaseSample(DateTimeOffset At, long SizeBytes, int Activ
 /// an operation in flight are left to it. The portal never drops anything on its own.
 /// </summary>
 public sealed partial class DatabaseHealth(
-    IDbContextFactory<PortalDbContext> dbFactory, DatabaseEngineRegistry engines, LiveUpdates live, TimeProvider time, ILogger<DatabaseHealth> logger)
+    IDbContextFactory<PortalDbContext> dbFactory, DatabaseEngineRegistry engines, DatabaseFigureHistory history, LiveUpdates live, TimeProvider time, ILogger<DatabaseHealth> logger)
 {
     private static readonly Actor Self = new("reconciler", "reconciler", new HashSet<string>());
 
-    private readonly ConcurrentDictionary<Guid, DatabaseSample> samples = new();
-
     /// <summary>The last figures of a database, or null before its first check.</summary>
-    public DatabaseSample? Latest(Guid resourceId) => samples.GetValueOrDefault(resourceId);
+    public DatabaseSample? Latest(Guid resourceId) => history.Latest(resourceId);
 
     public async Task<DatabaseCheck> CheckAsync(CancellationToken ct)
     {
@@ -43,6 +40,7 @@ public sealed partial class DatabaseHealth(
         var changed = new List<(Guid Id, Guid TenantId, long Version)>();
         var driftServers = new HashSet<Guid>();
         var sampled = new List<DatabaseSampled>();
+        var measured = new List<(Guid, DatabaseSample)>();
         foreach (var server in servers)
         {
             var now = time.GetUtcNow();
@@ -103,7 +101,7 @@ public sealed partial class DatabaseHealth(
                 try
                 {
                     var figures = await engine.FiguresAsync(spec, ct);
-                    samples[record.Id] = new DatabaseSample(now, figures.SizeBytes, figures.ActiveConnections);
+                    measured.Add((record.Id, new DatabaseSample(now, figures.SizeBytes, figures.ActiveConnections)));
                     sampled.Add(new DatabaseSampled(record.TenantId, record.Id, now, figures.SizeBytes, figures.ActiveConnections));
                 }
                 catch (DatabaseEngineException e)
@@ -144,6 +142,7 @@ public sealed partial class DatabaseHealth(
             }
         }
 
+        await history.RecordAsync(db, measured, time.GetUtcNow(), ct);
         await db.SaveChangesAsync(ct);
         foreach (var (id, tenantId, version) in changed)
             live.Publish(new ResourceChanged(tenantId, id, version));

@@ -7,6 +7,7 @@ using VirtPortal.Core.Catalog;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Live;
+using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Users;
 
@@ -44,7 +45,7 @@ public sealed record DatabaseDownload(Stream Content, string FileName);
 /// </summary>
 public sealed partial class DatabaseService(
     IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, ResourceDetailsQueries details, DatabaseEngineRegistry engines,
-    DatabaseServerSecrets secrets, TimeProvider time, LiveUpdates live, ILogger<DatabaseService> logger)
+    DatabaseServerSecrets secrets, DatabaseFigureHistory history, TimeProvider time, LiveUpdates live, ILogger<DatabaseService> logger)
 {
     public const int RecentBackups = 20;
 
@@ -92,6 +93,16 @@ public sealed partial class DatabaseService(
             LogFiguresFailed(resource.Id, server.Name, e.Message);
             return null;
         }
+    }
+
+    /// <summary>The database's size and peak sessions over <paramref name="range"/>, oldest first (see <see cref="DatabaseFigureHistory"/>).</summary>
+    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    public async Task<IReadOnlyList<DatabaseSample>> SeriesAsync(Actor actor, Guid resourceId, MetricRange range, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "read database figures", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await history.SeriesAsync(db, resourceId, range, time.GetUtcNow(), ct);
     }
 
     /// <summary>

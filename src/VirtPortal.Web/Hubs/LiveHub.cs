@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using VirtPortal.Core.Access;
 using VirtPortal.Core.Common;
+using VirtPortal.Core.Databases;
 using VirtPortal.Core.Live;
 using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Users;
@@ -17,7 +18,7 @@ namespace VirtPortal.Web.Hubs;
 /// describes the contract.
 /// </summary>
 [Authorize(Policy = Policy)]
-public sealed class LiveHub(LiveConnections connections, LiveResync resync, PortalAccess access, MetricsQueries metrics) : Hub
+public sealed class LiveHub(LiveConnections connections, LiveResync resync, PortalAccess access, MetricsQueries metrics, DatabaseService databases) : Hub
 {
     public const string Path = "/hubs/live";
 
@@ -54,11 +55,27 @@ public sealed class LiveHub(LiveConnections connections, LiveResync resync, Port
     /// <summary>A resource's figures over <paramref name="range"/> (the chart's history), if the caller may see it (a refusal is audited).</summary>
     public async Task<IReadOnlyList<MetricPoint>> GetSeries(Guid resourceId, string range)
     {
-        if (!Enum.TryParse<MetricRange>(range, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(range, out _))
-            throw new HubException($"The range is one of {string.Join(", ", Enum.GetNames<MetricRange>())}, not '{range}'.");
+        var parsed = RangeOf(range);
         try
         {
             return await metrics.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted);
+        }
+        catch (PortalAccessDeniedException e)
+        {
+            throw new HubException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A database's size and sessions over <paramref name="range"/> (its chart's history; the live points are
+    /// <c>databaseSampled</c> events after <see cref="SubscribeMetrics"/>), if the caller may see it (a refusal is audited).
+    /// </summary>
+    public async Task<IReadOnlyList<DatabaseSample>> GetDatabaseSeries(Guid resourceId, string range)
+    {
+        var parsed = RangeOf(range);
+        try
+        {
+            return await databases.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted);
         }
         catch (PortalAccessDeniedException e)
         {
@@ -89,6 +106,11 @@ public sealed class LiveHub(LiveConnections connections, LiveResync resync, Port
             await Clients.Caller.SendAsync(LiveEvents.NameOf(change)!, LiveChange.Of(change), Context.ConnectionAborted);
         return changes.Count;
     }
+
+    private static MetricRange RangeOf(string range) =>
+        Enum.TryParse<MetricRange>(range, ignoreCase: false, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(range, out _)
+            ? parsed
+            : throw new HubException($"The range is one of {string.Join(", ", Enum.GetNames<MetricRange>())}, not '{range}'.");
 
     private Actor CurrentActor() =>
         (Context.User is { } user ? ActorAccessor.FromPrincipal(user) : null) ?? throw new HubException("Sign in first.");

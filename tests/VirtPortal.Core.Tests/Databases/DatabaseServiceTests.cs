@@ -6,6 +6,7 @@ using VirtPortal.Core.Audit;
 using VirtPortal.Core.Catalog;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Databases;
+using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
@@ -103,6 +104,7 @@ public sealed class DatabaseServiceTests : IAsyncLifetime
             ("password", id => Databases.RevealPasswordAsync(outsider, id, Ct)),
             ("backup", id => Databases.OpenBackupAsync(outsider, id, Guid.NewGuid(), Ct)),
             ("file", id => Databases.OpenSqliteFileAsync(outsider, id, Ct)),
+            ("figures", id => Databases.SeriesAsync(outsider, id, MetricRange.Day, Ct)),
         };
         foreach (var (what, call) in calls)
         {

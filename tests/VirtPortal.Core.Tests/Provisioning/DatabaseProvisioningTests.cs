@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Catalog;
 using VirtPortal.Core.Common;
 using VirtPortal.Core.Databases;
+using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
@@ -76,6 +77,55 @@ public sealed class DatabaseProvisioningTests : IAsyncLifetime
         Assert.Equal(scenario.TenantId, figures.ResourceTenantId);
         Assert.Equal(new FileInfo(Path.Combine(host.Files.FullName, "databases", database.DatabaseName + ".sqlite")).Length, figures.SizeBytes);
         Assert.Equal(ResourceState.Running, Assert.Single(await host.ResourcesAsync(scenario.TenantId)).ObservedState);
+    }
+
+    [Fact]
+    public async Task Each_check_adds_to_the_databases_size_history_the_hour_as_checked_and_the_week_in_five_minute_buckets()
+    {
+        await host.Drafts().SubmitAsync(scenario.Requester, NewDatabase("orders", sqliteOffering), Ct);
+        await Provisioning.RunOnceAsync("worker-a", Ct);
+        var database = Assert.Single(await host.ResourcesAsync(scenario.TenantId));
+        var file = Path.Combine(host.Files.FullName, "databases", database.DatabaseName + ".sqlite");
+        var health = host.Services.GetRequiredService<DatabaseHealth>();
+        var databases = host.Services.GetRequiredService<DatabaseService>();
+        var first = host.Time.GetUtcNow();
+
+        // Two checks in one five-minute bucket, then the tenant writes half a megabyte and two more follow, a bucket apart.
+        await health.CheckAsync(Ct);
+        host.Time.Advance(TimeSpan.FromSeconds(15));
+        await health.CheckAsync(Ct);
+        var small = new FileInfo(file).Length;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE orders (body BLOB); INSERT INTO orders VALUES (randomblob(524288));";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await health.CheckAsync(Ct);
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await health.CheckAsync(Ct);
+        var large = new FileInfo(file).Length;
+        Assert.True(large > small + 500_000, $"{small} then {large} bytes");
+
+        var hour = await databases.SeriesAsync(scenario.Requester, database.Id, MetricRange.Hour, Ct);
+        Assert.Equal([first, first.AddSeconds(15), first.AddSeconds(315), first.AddSeconds(615)], hour.Select(s => s.At));
+        Assert.Equal([small, small, large, large], hour.Select(s => s.SizeBytes));
+        var week = await databases.SeriesAsync(scenario.Requester, database.Id, MetricRange.Week, Ct);
+        Assert.Equal(
+            [DatabaseFigureHistory.BucketOf(first), DatabaseFigureHistory.BucketOf(first.AddSeconds(315)), DatabaseFigureHistory.BucketOf(first.AddSeconds(615))],
+            week.Select(s => s.At));
+        Assert.Equal([small, large, large], week.Select(s => s.SizeBytes));
+
+        // Nine days on, the hour holds only the newest check and the old buckets are gone.
+        host.Time.Advance(TimeSpan.FromDays(9));
+        await health.CheckAsync(Ct);
+        Assert.Equal([host.Time.GetUtcNow()], (await databases.SeriesAsync(scenario.Requester, database.Id, MetricRange.Hour, Ct)).Select(s => s.At));
+        Assert.Equal([DatabaseFigureHistory.BucketOf(host.Time.GetUtcNow())], (await databases.SeriesAsync(scenario.Requester, database.Id, MetricRange.Week, Ct)).Select(s => s.At));
+        await using var db = host.NewDb();
+        Assert.Equal(1, await db.DatabaseFigureRollups.CountAsync(Ct));
     }
 
     [Fact]

@@ -59,6 +59,12 @@ public sealed partial class DatabaseTests(BrowserFixture browser, PostgresServer
         var connected = await postgres.PsqlAsync($"{name}_owner", password, name, "SELECT current_user");
         Assert.True(connected.ExitCode == 0, connected.Error);
         Assert.Equal($"{name}_owner", connected.Output);
+        // Its size and sessions draw from the live hub in the browser, each check of the server adding a point.
+        var charts = page.GetByTestId("db-charts").GetByTestId("live-charts");
+        await Expect(charts).ToHaveAttributeAsync("data-points", new Regex("^[1-9][0-9]*$"), new() { Timeout = 15_000 });
+        var drawn = await charts.GetAttributeAsync("data-points");
+        await Expect(charts).Not.ToHaveAttributeAsync("data-points", drawn!, new() { Timeout = 15_000 });
+        await Expect(charts.GetByTestId("live-charts-chart-connections")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "database-page-password.png"), FullPage = true });
 
         // Leaving the page and coming back: the one look is over.

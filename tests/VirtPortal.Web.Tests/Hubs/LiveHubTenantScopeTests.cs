@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VirtPortal.Core.Audit;
 using VirtPortal.Core.Data;
+using VirtPortal.Core.Databases;
 using VirtPortal.Core.Live;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Users;
@@ -97,6 +98,44 @@ public sealed class LiveHubTenantScopeTests(LivePortal portal) : IClassFixture<L
         Assert.Equal(5L << 20, figures.Payload.GetProperty("sizeBytes").GetInt64());
         Assert.Equal(3, figures.Payload.GetProperty("activeConnections").GetInt32());
         Assert.DoesNotContain(listener.Received, e => e.EntityId == databaseB);
+    }
+
+    [Fact]
+    public async Task A_databases_chart_history_comes_to_its_tenant_and_another_tenants_is_refused_and_audited()
+    {
+        var member = await portal.CreateUserAsync();
+        var outsider = await portal.CreateUserAsync();
+        var tenantA = await portal.CreateTenantAsync((member, TenantRole.Member));
+        var tenantB = await portal.CreateTenantAsync((outsider, TenantRole.Owner));
+        var databaseA = await portal.CreateDatabaseAsync(tenantA);
+        var databaseB = await portal.CreateDatabaseAsync(tenantB);
+        var bucket = DatabaseFigureHistory.BucketOf(DateTimeOffset.UtcNow.AddHours(-2));
+        await using (var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            db.DatabaseFigureRollups.AddRange(
+                new DatabaseFigureRollup { ResourceId = databaseA, BucketStart = bucket, Samples = 20, SizeBytes = 8L << 20, PeakConnections = 4 },
+                new DatabaseFigureRollup { ResourceId = databaseA, BucketStart = bucket + DatabaseFigureHistory.Bucket, Samples = 20, SizeBytes = 9L << 20, PeakConnections = 6 },
+                new DatabaseFigureRollup { ResourceId = databaseB, BucketStart = bucket, Samples = 20, SizeBytes = 1L << 30, PeakConnections = 50 });
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        await using var listener = await portal.ListenAsync(member);
+        var series = await listener.Connection.InvokeAsync<System.Text.Json.JsonElement>("GetDatabaseSeries", databaseA, "Day", TestContext.Current.CancellationToken);
+        var refused = await Assert.ThrowsAsync<HubException>(() => listener.Connection.InvokeAsync<System.Text.Json.JsonElement>("GetDatabaseSeries", databaseB, "Day", TestContext.Current.CancellationToken));
+        var badRange = await Assert.ThrowsAsync<HubException>(() => listener.Connection.InvokeAsync<System.Text.Json.JsonElement>("GetDatabaseSeries", databaseA, "Month", TestContext.Current.CancellationToken));
+
+        var points = series.EnumerateArray().ToList();
+        Assert.Equal(["at", "sizeBytes", "activeConnections"], points[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal([bucket, bucket + DatabaseFigureHistory.Bucket], points.Select(p => p.GetProperty("at").GetDateTimeOffset()));
+        Assert.Equal([8L << 20, 9L << 20], points.Select(p => p.GetProperty("sizeBytes").GetInt64()));
+        Assert.Equal([4, 6], points.Select(p => p.GetProperty("activeConnections").GetInt32()));
+        Assert.EndsWith("You do not have permission to do that.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("The range is one of FifteenMinutes, Hour, Day, Week, not 'Month'.", badRange.Message, StringComparison.Ordinal);
+        await using (var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var denial = await db.AuditEntries.SingleAsync(e => e.Action == AuditActions.AccessDenied && e.ActorId == member.UserId, TestContext.Current.CancellationToken);
+            Assert.Equal(tenantB, denial.TenantId);
+        }
     }
 
     [Fact]

@@ -96,6 +96,9 @@ public sealed class DatabasePageTests : PortalCoreComponentTest
         live.Publish(new DatabaseSampled(acmeTenantId, ordersId, DateTimeOffset.UtcNow, 6L << 20, 4));
         page.WaitForAssertion(() => Assert.EndsWith("· 6 MiB used · 4 connections", page.Find("[data-testid=db-size]").TextContent.Trim(), StringComparison.Ordinal));
         Assert.DoesNotContain("99 connections", page.Markup, StringComparison.Ordinal);
+        // The charts of its size and sessions draw the same checks, pushed to the browser by the live hub.
+        var charts = page.Find("[data-testid=db-charts] [data-testid=live-charts]");
+        Assert.Equal(("database", ordersId.ToString()), (charts.GetAttribute("data-kind"), charts.GetAttribute("data-resource")));
     }
 
     [Fact]
@@ -232,6 +235,8 @@ public sealed class DatabasePageTests : PortalCoreComponentTest
         Assert.NotNull(page.Find("[data-testid=db-notes-delete]"));
         // The file's size, asked of the engine once the page is up.
         page.WaitForAssertion(() => Assert.Matches("^1 GiB allocated · [0-9.]+ KiB used$", page.Find("[data-testid=db-size]").TextContent.Trim()));
+        // A file has a size to chart but no sessions.
+        Assert.Equal("database-file", page.Find("[data-testid=db-charts] [data-testid=live-charts]").GetAttribute("data-kind"));
     }
 
     [Fact]

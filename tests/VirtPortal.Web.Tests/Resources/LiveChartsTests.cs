@@ -33,6 +33,27 @@ public sealed class LiveChartsTests : PortalComponentTest
     }
 
     [Fact]
+    public void A_databases_charts_start_as_a_databases_with_the_hour_live_and_offer_the_day_and_week()
+    {
+        var charts = Render<LiveCharts>(p => p.Add(x => x.ResourceId, VmId).Add(x => x.Kind, LiveChartsKind.Database));
+
+        var start = module.VerifyInvoke("start");
+        Assert.Equal("""{"range":"Hour","kind":"database"}""", System.Text.Json.JsonSerializer.Serialize(start.Arguments[2]));
+        Assert.Equal(
+            ["live-charts-range-Hour", "live-charts-range-Day", "live-charts-range-Week"],
+            charts.FindAll("[data-testid^=live-charts-range-]").Select(b => b.GetAttribute("data-testid")));
+        Assert.Equal("true", charts.Find("[data-testid=live-charts-range-Hour]").GetAttribute("aria-pressed"));
+    }
+
+    [Fact]
+    public void A_VMs_charts_start_on_the_fifteen_minutes_live()
+    {
+        Render<LiveCharts>(p => p.Add(x => x.ResourceId, VmId));
+
+        Assert.Equal("""{"range":"FifteenMinutes","kind":"vm"}""", System.Text.Json.JsonSerializer.Serialize(module.VerifyInvoke("start").Arguments[2]));
+    }
+
+    [Fact]
     public void Choosing_a_range_asks_the_module_for_it_by_the_hubs_range_name()
     {
         var charts = Render<LiveCharts>(p => p.Add(x => x.ResourceId, VmId));

@@ -382,6 +382,30 @@ namespace VirtPortal.Core.Data.Migrations
                     b.ToTable("DatabaseCredentials");
                 });
 
+            modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseFigureRollup", b =>
+                {
+                    b.Property<byte[]>("ResourceId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("BucketStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PeakConnections")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ResourceId", "BucketStart");
+
+                    b.HasIndex("BucketStart");
+
+                    b.ToTable("DatabaseFigureRollups");
+                });
+
             modelBuilder.Entity("VirtPortal.Core.Databases.DatabaseServer", b =>
                 {
                     b.Property<Guid>("Id")
