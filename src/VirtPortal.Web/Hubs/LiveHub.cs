@@ -40,47 +40,29 @@ public sealed class LiveHub(LiveConnections connections, LiveResync resync, Port
     /// <summary>Starts the <c>metrics</c> events of one resource, if the caller may see it (a refusal is audited).</summary>
     public async Task SubscribeMetrics(Guid resourceId)
     {
-        try
+        await Refusing(async () =>
         {
             await access.RequireAsync(CurrentActor(), Permission.ResourceView, AccessTarget.Resource(resourceId), "watch metrics", Context.ConnectionAborted);
-        }
-        catch (PortalAccessDeniedException e)
-        {
-            throw new HubException(e.Message);
-        }
-
+            return true;
+        });
         await connections.SubscribeMetricsAsync(Context.ConnectionId, resourceId, Context.ConnectionAborted);
     }
 
     /// <summary>A resource's figures over <paramref name="range"/> (the chart's history), if the caller may see it (a refusal is audited).</summary>
-    public async Task<IReadOnlyList<MetricPoint>> GetSeries(Guid resourceId, string range)
+    public Task<IReadOnlyList<MetricPoint>> GetSeries(Guid resourceId, string range)
     {
         var parsed = RangeOf(range);
-        try
-        {
-            return await metrics.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted);
-        }
-        catch (PortalAccessDeniedException e)
-        {
-            throw new HubException(e.Message);
-        }
+        return Refusing(() => metrics.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted));
     }
 
     /// <summary>
     /// A database's size and sessions over <paramref name="range"/> (its chart's history; the live points are
     /// <c>databaseSampled</c> events after <see cref="SubscribeMetrics"/>), if the caller may see it (a refusal is audited).
     /// </summary>
-    public async Task<IReadOnlyList<DatabaseSample>> GetDatabaseSeries(Guid resourceId, string range)
+    public Task<IReadOnlyList<DatabaseSample>> GetDatabaseSeries(Guid resourceId, string range)
     {
         var parsed = RangeOf(range);
-        try
-        {
-            return await databases.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted);
-        }
-        catch (PortalAccessDeniedException e)
-        {
-            throw new HubException(e.Message);
-        }
+        return Refusing(() => databases.SeriesAsync(CurrentActor(), resourceId, parsed, Context.ConnectionAborted));
     }
 
     public Task UnsubscribeMetrics(Guid resourceId) =>
@@ -105,6 +87,19 @@ public sealed class LiveHub(LiveConnections connections, LiveResync resync, Port
         foreach (var change in changes)
             await Clients.Caller.SendAsync(LiveEvents.NameOf(change)!, LiveChange.Of(change), Context.ConnectionAborted);
         return changes.Count;
+    }
+
+    /// <summary>The access service's refusal as the caller sees it: its message, in a HubException.</summary>
+    private static async Task<T> Refusing<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (PortalAccessDeniedException e)
+        {
+            throw new HubException(e.Message);
+        }
     }
 
     private static MetricRange RangeOf(string range) =>
