@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Audit;
+using VirtPortal.Core.Data;
 using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Resources;
 using VirtPortal.E2E.Infrastructure;
@@ -71,6 +74,12 @@ public sealed class ConsoleTests(BrowserFixture browser)
             await console.Screen.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "console-typed.png") });
             await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "console-page.png"), FullPage = true });
 
+            // A reconnect is a new session on a fresh ticket (each is good once): the proxy records both.
+            await console.Reconnect.ClickAsync();
+            await Expect(console.State).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = 30_000 });
+            await console.WaitUntilDrawnAsync(15_000);
+            await WaitForSessionsStartedAsync(server, member.UserId, name, 2, ct);
+
             // Helpdesk watches the same screen, view only: no keys to send, and the proxy drops any it were sent.
             await using var helpdeskContext = await browser.NewContextAsync(server, "helpdesk@demo.virtportal.local", null);
             var helpdeskPage = await helpdeskContext.NewPageAsync();
@@ -93,6 +102,20 @@ public sealed class ConsoleTests(BrowserFixture browser)
                 await Expect(page.GetByTestId($"resource-state-{name}")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
             }
         }
+    }
+
+    private static async Task WaitForSessionsStartedAsync(PortalServer server, string userId, string vmName, int count, CancellationToken ct)
+    {
+        var target = $"Vm {vmName}";
+        for (var waited = 0; waited < 150; waited++)
+        {
+            await using var db = await server.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+            if (await db.AuditEntries.CountAsync(e => e.Action == AuditActions.ConsoleStarted && e.ActorId == userId && e.Target == target, ct) >= count)
+                return;
+            await Task.Delay(100, ct);
+        }
+
+        Assert.Fail($"The proxy did not record {count} console sessions of {vmName} within 15 s.");
     }
 
     [Fact]

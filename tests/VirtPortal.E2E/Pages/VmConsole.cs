@@ -81,5 +81,14 @@ public sealed class VmConsole(IPage page)
     }
 }
 
-/// <summary>The canvas's size, its colours (up to 16 counted) and a hash of its pixels.</summary>
-public sealed record CanvasSample(int Width, int Height, int Colours, long Hash);
+/// <summary>The canvas's size, its colours (up to 16 counted) and a hash of its pixels (settable: Playwright fills it).</summary>
+public sealed class CanvasSample
+{
+    public int Width { get; set; }
+
+    public int Height { get; set; }
+
+    public int Colours { get; set; }
+
+    public long Hash { get; set; }
+}
