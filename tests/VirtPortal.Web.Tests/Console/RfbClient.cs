@@ -72,12 +72,24 @@ public sealed class RfbClient(WebSocket socket) : IAsyncDisposable
     /// <summary>Presses and releases a key.</summary>
     public Task TypeAsync(uint keysym, CancellationToken ct) => SendAsync([.. KeyEvent(true, keysym), .. KeyEvent(false, keysym)], ct);
 
-    /// <summary>Types each character of <paramref name="text"/> (ASCII; '\n' is Return).</summary>
+    public const uint KeysymShift = 0xffe1;
+
+    /// <summary>
+    /// Types each character of <paramref name="text"/> (ASCII; '\n' is Return), holding Shift for the
+    /// characters a US keyboard shifts, as a browser's key events do.
+    /// </summary>
     public async Task TypeTextAsync(string text, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(text);
         foreach (var c in text)
-            await TypeAsync(c == '\n' ? KeysymReturn : c, ct);
+        {
+            if (c == '\n')
+                await TypeAsync(KeysymReturn, ct);
+            else if (char.IsAsciiLetterUpper(c) || "~!@#$%^&*()_+{}|:\"<>?".Contains(c, StringComparison.Ordinal))
+                await SendAsync([.. KeyEvent(true, KeysymShift), .. KeyEvent(true, c), .. KeyEvent(false, c), .. KeyEvent(false, KeysymShift)], ct);
+            else
+                await TypeAsync(c, ct);
+        }
     }
 
     /// <summary>
