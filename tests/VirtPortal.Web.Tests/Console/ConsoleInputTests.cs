@@ -29,6 +29,7 @@ public sealed class ConsoleInputTests(ConsolePortal portal) : IClassFixture<Cons
         RfbClient.KeyEvent(true, RfbClient.KeysymA),
         RfbClient.KeyEvent(false, RfbClient.KeysymA),
         RfbClient.PointerEvent(1, 10, 20),
+        [5, 0x81, 0, 10, 0, 20, 1],                                // noVNC's extended pointer event: marker bit, a higher button byte
         RfbClient.ClientCutText("rm -rf /"),
         RfbClient.QemuExtendedKeyEvent(true, RfbClient.KeysymReturn, 0x1c),
         [250, 0, 1, 4],                                            // xvp: reboot
