@@ -47,7 +47,8 @@ internal static class Seed
         var builder = Host.CreateApplicationBuilder();
         var settings = Settings(dataDirectory, options);
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+        // The seeding host's migration and key warnings are the first run's, not the bench's.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Error" });
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys"))).SetApplicationName("VirtPortal");
         builder.Services.AddPortalCore(builder.Configuration, settings["ConnectionStrings:Portal"]!);
         builder.Services.AddPortalLibvirt(builder.Configuration);
