@@ -25,16 +25,19 @@ public static class ConsoleExtensions
     }
 
     /// <summary>
-    /// The console websocket. Websockets are turned on for this route only (the hub has its own), and the
-    /// handler answers anonymous requests with 401 itself rather than the sign-in page's redirect.
+    /// The console websocket and its ticket endpoint. Websockets are turned on for the console's route only
+    /// (the hub has its own), and both handlers answer anonymous requests with 401 themselves rather than
+    /// the sign-in page's redirect.
     /// </summary>
-    public static IEndpointConventionBuilder MapPortalConsole(this WebApplication app)
+    public static WebApplication MapPortalConsole(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var proxy = app.Services.GetRequiredService<ConsoleProxy>();
         var pipeline = ((IEndpointRouteBuilder)app).CreateApplicationBuilder()
             .UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         pipeline.Run(proxy.HandleAsync);
-        return app.Map(ConsoleProxy.Route, pipeline.Build()).WithDisplayName("VM console");
+        app.Map(ConsoleProxy.Route, pipeline.Build()).WithDisplayName("VM console");
+        app.MapPost(ConsoleTicketEndpoint.Route, ConsoleTicketEndpoint.PostAsync).WithDisplayName("VM console ticket");
+        return app;
     }
 }

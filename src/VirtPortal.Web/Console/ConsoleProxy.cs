@@ -168,8 +168,9 @@ public sealed partial class ConsoleProxy(
             }
         }
 
-        // The browser answers the close frame; one that does not within a few seconds is cut off.
-        if (await Task.WhenAny(fromBrowser, Task.Delay(TimeSpan.FromSeconds(5), time, CancellationToken.None)) != fromBrowser)
+        // The browser answers the close frame; one that does not within a few seconds of real time (a
+        // network wait, not a rule of the portal's clock) is cut off.
+        if (await Task.WhenAny(fromBrowser, Task.Delay(TimeSpan.FromSeconds(5), TimeProvider.System, CancellationToken.None)) != fromBrowser)
             browser.Abort();
         await Quietly(fromBrowser);
         return reason;

@@ -137,7 +137,7 @@ public sealed class RfbClientFilter(bool viewOnly)
         2 => h.Length < 4 ? null : 4 + (4L * BinaryPrimitives.ReadUInt16BigEndian(h[2..])), // SetEncodings
         3 => 10,                                                                           // FramebufferUpdateRequest
         4 => 8,                                                                            // KeyEvent
-        5 => 6,                                                                            // PointerEvent
+        5 => h.Length < 2 ? null : (h[1] & 0x80) != 0 ? 7 : 6,                            // PointerEvent (marker bit: extended mouse buttons, one byte more)
         6 => h.Length < 8 ? null : 8 + Math.Abs((long)BinaryPrimitives.ReadInt32BigEndian(h[4..])), // ClientCutText (negative: extended clipboard)
         150 => 10,                                                                         // EnableContinuousUpdates
         248 => h.Length < 9 ? null : h[8] <= 64 ? 9 + h[8] : throw new RfbProtocolException("A fence message is longer than RFB allows."), // ClientFence

@@ -157,4 +157,30 @@ public class ConsolePortal : LivePortal
         return await db.AuditEntries.AsNoTracking().Where(e => e.ActorId == user.UserId && e.Action == action)
             .OrderBy(e => e.Id).ToListAsync(TestContext.Current.CancellationToken);
     }
+
+    /// <summary>The user's one entry of <paramref name="action"/>, waiting up to 10 s for it (a session's end is audited as it closes).</summary>
+    public async Task<AuditEntry> SingleAuditAsync(LiveUser user, string action)
+    {
+        for (var i = 0; i < 100 && (await AuditOfAsync(user, action)).Count == 0; i++)
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        return Assert.Single(await AuditOfAsync(user, action));
+    }
+
+    /// <summary>Reads the console until the proxy closes it (within a minute) and answers the close, as a browser does; the close status it sent.</summary>
+    public static async Task<WebSocketCloseStatus?> ReadUntilClosedAsync(WebSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var received = await socket.ReceiveAsync(buffer, limit.Token);
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", limit.Token);
+                return received.CloseStatus;
+            }
+        }
+    }
 }

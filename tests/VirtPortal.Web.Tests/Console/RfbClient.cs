@@ -72,12 +72,24 @@ public sealed class RfbClient(WebSocket socket) : IAsyncDisposable
     /// <summary>Presses and releases a key.</summary>
     public Task TypeAsync(uint keysym, CancellationToken ct) => SendAsync([.. KeyEvent(true, keysym), .. KeyEvent(false, keysym)], ct);
 
-    /// <summary>Types each character of <paramref name="text"/> (ASCII; '\n' is Return).</summary>
+    public const uint KeysymShift = 0xffe1;
+
+    /// <summary>
+    /// Types each character of <paramref name="text"/> (ASCII; '\n' is Return), holding Shift for the
+    /// characters a US keyboard shifts, as a browser's key events do.
+    /// </summary>
     public async Task TypeTextAsync(string text, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(text);
         foreach (var c in text)
-            await TypeAsync(c == '\n' ? KeysymReturn : c, ct);
+        {
+            if (c == '\n')
+                await TypeAsync(KeysymReturn, ct);
+            else if (char.IsAsciiLetterUpper(c) || "~!@#$%^&*()_+{}|:\"<>?".Contains(c, StringComparison.Ordinal))
+                await SendAsync([.. KeyEvent(true, KeysymShift), .. KeyEvent(true, c), .. KeyEvent(false, c), .. KeyEvent(false, KeysymShift)], ct);
+            else
+                await TypeAsync(c, ct);
+        }
     }
 
     /// <summary>
@@ -114,17 +126,27 @@ public sealed class RfbClient(WebSocket socket) : IAsyncDisposable
     /// <summary>Asks for updates and reads messages until one changes at least one pixel; returns how many it changed.</summary>
     public async Task<int> WaitForChangeAsync(CancellationToken ct)
     {
+        await RequestUpdateAsync(ct);
+        return await ReadChangeAsync(ct);
+    }
+
+    /// <summary>An incremental update request for the whole screen: the server answers when something changed.</summary>
+    public Task RequestUpdateAsync(CancellationToken ct) =>
+        SendAsync(FramebufferUpdateRequest(incremental: true, 0, 0, (ushort)Width, (ushort)Height), ct);
+
+    /// <summary>
+    /// With an update request outstanding, reads messages until an update changes at least one pixel,
+    /// asking again after each that changed none (as noVNC does); returns how many pixels it changed.
+    /// </summary>
+    public async Task<int> ReadChangeAsync(CancellationToken ct)
+    {
         while (true)
         {
-            await SendAsync(FramebufferUpdateRequest(incremental: true, 0, 0, (ushort)Width, (ushort)Height), ct);
-            while (true)
-            {
-                var (type, changed) = await ReadMessageAsync(ct);
-                if (changed > 0)
-                    return changed;
-                if (type == 0)
-                    break;
-            }
+            var (type, changed) = await ReadMessageAsync(ct);
+            if (changed > 0)
+                return changed;
+            if (type == 0)
+                await RequestUpdateAsync(ct);
         }
     }
 
