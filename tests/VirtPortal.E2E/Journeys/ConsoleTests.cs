@@ -80,6 +80,11 @@ public sealed class ConsoleTests(BrowserFixture browser)
             await console.WaitUntilDrawnAsync(15_000);
             await WaitForSessionsStartedAsync(server, member.UserId, name, 2, ct);
 
+            // Fullscreen is the screen alone, scaled to the whole window.
+            await console.Fullscreen.ClickAsync();
+            await page.WaitForFunctionAsync("() => document.fullscreenElement?.dataset.testid === 'console-screen'");
+            await page.EvaluateAsync("() => document.exitFullscreen()");
+
             // Helpdesk watches the same screen, view only: no keys to send, and the proxy drops any it were sent.
             await using var helpdeskContext = await browser.NewContextAsync(server, "helpdesk@demo.virtportal.local", null);
             var helpdeskPage = await helpdeskContext.NewPageAsync();
