@@ -50,29 +50,13 @@ public class ConsolePortal : LivePortal
     {
         ArgumentNullException.ThrowIfNull(vncPorts);
         var ids = vncPorts.Select(_ => Guid.NewGuid()).ToArray();
-        var domains = string.Concat(ids.Select((id, i) => string.Create(CultureInfo.InvariantCulture, $"""
-            <domain type='test'>
-              <name>vnc-{id:N}</name>
-              <uuid>{id:D}</uuid>
-              <memory unit='MiB'>128</memory>
-              <vcpu>1</vcpu>
-              <os><type>hvm</type></os>
-              <devices><graphics type='vnc' port='{vncPorts[i]}' autoport='no' listen='127.0.0.1'/></devices>
-            </domain>
-            """)));
-        var node = Path.Combine(DataDirectory, $"vnc-node-{Guid.NewGuid():N}.xml");
-        await File.WriteAllTextAsync(node, $"""
-            <node>
-              <cpu><mhz>2000</mhz><model>i686</model><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>2</threads><active>4</active></cpu>
-              <memory>8388608</memory>
-              {domains}
-            </node>
-            """, TestContext.Current.CancellationToken);
+        var uri = await VncTestNode.WriteAsync(Path.Combine(DataDirectory, $"vnc-node-{Guid.NewGuid():N}.xml"),
+            ids.Select((id, i) => (id, vncPorts[i])), TestContext.Current.CancellationToken);
 
         var now = DateTimeOffset.UtcNow;
         var host = new Host
         {
-            Id = Guid.CreateVersion7(now), Name = $"vnc-{Guid.NewGuid():N}"[..12], Driver = HostDriver.Libvirt, Uri = "test://" + node,
+            Id = Guid.CreateVersion7(now), Name = $"vnc-{Guid.NewGuid():N}"[..12], Driver = HostDriver.Libvirt, Uri = uri,
             DomainType = "test", State = HostState.Online, Cpus = 4, MemoryMiB = 8192, StorageGiB = 100, CreatedAt = now, LastSeenAt = now,
         };
         await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken);

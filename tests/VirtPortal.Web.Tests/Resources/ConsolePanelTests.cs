@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using Bunit;
@@ -18,6 +17,7 @@ using VirtPortal.Libvirt;
 using VirtPortal.Web.Components.Pages.Resources;
 using VirtPortal.Web.Console;
 using VirtPortal.Web.Security;
+using VirtPortal.Web.Tests.Console;
 
 namespace VirtPortal.Web.Tests.Resources;
 
@@ -64,24 +64,10 @@ public sealed class ConsolePanelTests() : PortalCoreComponentTest(demo: true, se
         var globex = await db.Tenants.Where(t => t.Name == DemoAccounts.GlobexTenant).Select(t => t.Id).SingleAsync(Ct);
 
         vncVmId = Guid.NewGuid();
-        var node = directory.File("vnc-node.xml");
-        await File.WriteAllTextAsync(node, string.Create(CultureInfo.InvariantCulture, $"""
-            <node>
-              <cpu><mhz>2000</mhz><model>i686</model><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>2</threads><active>4</active></cpu>
-              <memory>8388608</memory>
-              <domain type='test'>
-                <name>vnc-{vncVmId:N}</name>
-                <uuid>{vncVmId:D}</uuid>
-                <memory unit='MiB'>128</memory>
-                <vcpu>1</vcpu>
-                <os><type>hvm</type></os>
-                <devices><graphics type='vnc' port='5999' autoport='no' listen='127.0.0.1'/></devices>
-              </domain>
-            </node>
-            """), Ct);
+        var uri = await VncTestNode.WriteAsync(directory.File("vnc-node.xml"), [(vncVmId, 5999)], Ct);
         var libvirt = new Host
         {
-            Id = Guid.CreateVersion7(now), Name = "kvm-test", Driver = HostDriver.Libvirt, Uri = "test://" + node, DomainType = "test",
+            Id = Guid.CreateVersion7(now), Name = "kvm-test", Driver = HostDriver.Libvirt, Uri = uri, DomainType = "test",
             State = HostState.Online, Cpus = 4, MemoryMiB = 8192, StorageGiB = 100, CreatedAt = now, LastSeenAt = now,
         };
         db.Hosts.Add(libvirt);
