@@ -169,6 +169,21 @@ public sealed class ConsolePanelTests() : PortalCoreComponentTest(demo: true, se
     }
 
     [Fact]
+    public async Task Characters_a_US_keyboard_does_not_have_are_named_before_typing()
+    {
+        await SignInAsync(Member);
+        var panel = await OpenConnectedAsync(vncVmId);
+        panel.Find("[data-testid=console-type-text]").Click();
+
+        panel.Find("[data-testid=console-type-text-input]").Input("ls -l\ncafé");
+
+        Assert.Equal("é: characters a US keyboard does not have may not arrive.", panel.Find("[data-testid=console-type-text-warning]").TextContent.Trim());
+        Assert.False(panel.Find("[data-testid=console-type-text-send]").HasAttribute("disabled"));
+        panel.Find("[data-testid=console-type-text-input]").Input("ls -l\n\tcd /");
+        Assert.Empty(panel.FindAll("[data-testid=console-type-text-warning]"));
+    }
+
+    [Fact]
     public async Task Ctrl_alt_del_goes_to_the_module_and_reconnecting_takes_a_fresh_ticket()
     {
         await SignInAsync(Member);
