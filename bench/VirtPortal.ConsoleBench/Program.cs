@@ -22,8 +22,8 @@ using VirtPortal.Web.Tests.Console;
 // serialized with other benches and libvirt tests:
 //   flock /tmp/vp-bench.lock flock /tmp/vp-libvirt.lock dotnet bench/VirtPortal.ConsoleBench/bin/Release/net10.0/VirtPortal.ConsoleBench.dll
 //     [--samples 200] [--warmup 20] [--gap 50] [--uri qemu:///system] [--domain-type qemu] [--no-doc]
-//   --samples N   keystrokes measured per path (default 200)
-//   --warmup N    keystrokes per path before those, not counted (default 20)
+//   --samples N   `a` + Backspace pairs measured per path (default 200: 400 keystrokes each)
+//   --warmup N    pairs per path before those, not counted (default 20)
 //   --gap MS      pause before each keystroke, once both update requests are sent (default 50)
 //   --no-doc      print the block only; do not rewrite it in docs/PERFORMANCE.md
 var options = Options.Parse(args);
@@ -104,13 +104,7 @@ try
 finally
 {
     if (portal is not null)
-    {
-        await portal.StopAsync();
-        portal.Dispose();
-        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs")).FullName;
-        File.Copy(portal.LogPath, Path.Combine(logs, "portal.log"), overwrite: true);
-        Console.Error.WriteLine($"portal log kept in {Path.Combine(logs, "portal.log")}");
-    }
+        await portal.StopAndKeepLogAsync();
 
     if (vmId is { } id)
     {

@@ -21,7 +21,7 @@ internal static class Report
         var downstream = new Percentiles(run.Downstream);
         text.AppendLine(Inv($"### {direct.Count + proxied.Count} keystrokes on one `vp-tiny` guest, {run.Started:yyyy-MM-dd HH:mm} UTC"));
         text.AppendLine();
-        text.AppendLine(Inv($"Commit {run.Commit}; {run.Machine}; load average at the start {run.Load}; `{run.Options.LibvirtUri}`, domain type {run.Options.DomainType}; screen {run.Width}×{run.Height}, Raw encoding, 32 bits per pixel; the typing path alternates; {run.Options.Gap.TotalMilliseconds:0} ms between the update requests and the keystroke; {run.Options.Warmup} warm-up keystrokes per path before these, not counted. A keystroke is a key press and release (`a`, then Backspace: both counted)."));
+        text.AppendLine(Inv($"Commit {run.Commit}; {run.Machine}; load average at the start {run.Load}; `{run.Options.LibvirtUri}`, domain type {run.Options.DomainType}; screen {run.Width}×{run.Height}, Raw encoding, 32 bits per pixel; the typing path alternates; {run.Options.Gap.TotalMilliseconds:0} ms between the update requests and the keystroke; {run.Options.Warmup} warm-up pairs per path before these, not counted. A keystroke is a key press and release, `a` then Backspace, both counted."));
         text.AppendLine();
         text.AppendLine("| keystroke → echo on screen | n | p50 ms | p95 ms | min ms | max ms |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");

@@ -21,8 +21,6 @@ public sealed partial class ConsoleSessions(
     private readonly ConcurrentDictionary<Guid, ConsoleSession> open = new();
     private readonly Lock gate = new();
 
-    public int Count => open.Count;
-
     /// <summary>Registers the session unless its user has as many open as the limit allows.</summary>
     public bool TryAdd(ConsoleSession session)
     {
@@ -45,7 +43,7 @@ public sealed partial class ConsoleSessions(
         }
     }
 
-    /// <summary>The open sessions of one user (for tests and the admin's view).</summary>
+    /// <summary>The open sessions of one user.</summary>
     public IReadOnlyList<ConsoleSession> Of(string userId) => [.. open.Values.Where(s => s.Actor.UserId == userId)];
 
     public async Task RevalidateAllAsync(CancellationToken ct)

@@ -122,9 +122,6 @@ public sealed partial class ConsoleTickets(PortalAccess access, ConsoleLocator l
         _ => "",
     };
 
-    /// <summary>Tickets held (issued or redeemed, not yet expired).</summary>
-    internal int Count => issued.Count;
-
     /// <summary>Drops tickets one lifetime after they expired (until then a late try is told "expired", not "unknown").</summary>
     private void Prune()
     {

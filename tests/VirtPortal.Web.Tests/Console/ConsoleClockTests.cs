@@ -17,7 +17,7 @@ public sealed class ConsoleClockTests(ClockedConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task A_ticket_is_good_for_59_seconds()
     {
-        var (member, _, vm) = await MemberWithVmAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var ticket = await portal.TicketAsync(cookies, vm);
 
@@ -30,7 +30,7 @@ public sealed class ConsoleClockTests(ClockedConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task An_expired_ticket_is_refused_and_audited()
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var offer = await portal.OfferAsync(cookies, vm);
         Assert.Equal(portal.Clock.GetUtcNow().AddSeconds(60), offer.ExpiresAt);
@@ -47,7 +47,7 @@ public sealed class ConsoleClockTests(ClockedConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task A_session_without_input_for_the_idle_timeout_is_closed_and_input_keeps_it_open()
     {
-        var (member, _, vm) = await MemberWithVmAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         await using var client = new RfbClient(await portal.ConnectAsync(await portal.SignInAsync(member), vm));
         await client.HandshakeAsync(Ct);
         using var server = await vnc.NextClientAsync(Ct);
@@ -70,7 +70,7 @@ public sealed class ConsoleClockTests(ClockedConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task The_sign_in_keeps_its_session_id_when_the_security_stamp_check_renews_the_cookie_so_an_earlier_ticket_still_opens()
     {
-        var (member, _, vm) = await MemberWithVmAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var before = portal.PrincipalOf(cookies);
         var cookieBefore = cookies.GetCookies(portal.BaseAddress)[ConsolePortal.CookieName]!.Value;
@@ -94,13 +94,6 @@ public sealed class ConsoleClockTests(ClockedConsolePortal portal) : IClassFixtu
         byte[] sent = [.. messages.SelectMany(m => m), .. RfbClient.FramebufferUpdateRequest(incremental: true, 0, 0, 1, 1)];
         await client.SendAsync(sent, Ct);
         return (await server.ReceivedAsync(before + sent.Length, Ct)).Length;
-    }
-
-    private async Task<(LiveUser Member, Guid Tenant, Guid Vm)> MemberWithVmAsync()
-    {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        return (member, tenant, (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0]);
     }
 
     public ValueTask DisposeAsync() => vnc.DisposeAsync();

@@ -68,9 +68,7 @@ public sealed class ConsoleInputTests(ConsolePortal portal) : IClassFixture<Cons
     [Fact]
     public async Task A_members_session_passes_every_message_and_shares_the_desktop()
     {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         await using var client = new RfbClient(await portal.ConnectAsync(cookies, vm));
         await client.HandshakeAsync(shared: false, Ct);

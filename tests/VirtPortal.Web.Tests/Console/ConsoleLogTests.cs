@@ -68,9 +68,7 @@ public sealed class ConsoleLogTests(TracedConsolePortal portal) : IClassFixture<
     [Fact]
     public async Task No_log_line_at_any_level_holds_a_ticket_issued_used_or_refused()
     {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var ticket = await portal.TicketAsync(cookies, vm);
         using (var socket = await portal.ConnectAsync(cookies, vm, ticket))

@@ -28,10 +28,8 @@ public sealed class ConsoleOfferTests(ConsolePortal portal) : IClassFixture<Cons
     [InlineData(GlobalRoles.Approver, true)]
     public async Task Members_and_admins_get_full_control_and_the_other_staff_view_only(string? role, bool viewOnly)
     {
-        var owner = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((owner, TenantRole.Owner));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
-        var viewer = role is null ? owner : await portal.CreateUserAsync(role);
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
+        var viewer = role is null ? member : await portal.CreateUserAsync(role);
 
         var offer = await portal.OfferAsync(await portal.SignInAsync(viewer), vm);
 
@@ -43,9 +41,7 @@ public sealed class ConsoleOfferTests(ConsolePortal portal) : IClassFixture<Cons
     [Fact]
     public async Task Someone_outside_the_tenant_is_refused_as_for_an_unknown_vm_and_both_are_audited()
     {
-        var owner = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((owner, TenantRole.Owner));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (_, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var outsider = await portal.CreateUserAsync();
         var cookies = await portal.SignInAsync(outsider);
 
@@ -94,10 +90,8 @@ public sealed class ConsoleOfferTests(ConsolePortal portal) : IClassFixture<Cons
     [Fact]
     public async Task The_ticket_endpoint_offers_what_the_page_gets_to_the_signed_in_user_from_a_trusted_page_only()
     {
-        var member = await portal.CreateUserAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var outsider = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
         var cookies = await portal.SignInAsync(member);
 
         using var offered = await PostTicketAsync(cookies, vm, portal.OwnOrigin);

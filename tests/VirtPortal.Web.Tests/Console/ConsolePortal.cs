@@ -11,6 +11,7 @@ using VirtPortal.Core.Audit;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Hosts;
 using VirtPortal.Core.Resources;
+using VirtPortal.Core.Tenancy;
 using VirtPortal.Web.Console;
 using VirtPortal.Web.Tests.Hubs;
 
@@ -72,6 +73,14 @@ public class ConsolePortal : LivePortal
 
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
         return ids;
+    }
+
+    /// <summary>A new user, the only member of a new tenant that has one VM whose VNC server is <paramref name="vncPort"/>.</summary>
+    public async Task<(LiveUser Member, Guid Tenant, Guid Vm)> MemberWithVncVmAsync(int vncPort)
+    {
+        var member = await CreateUserAsync();
+        var tenant = await CreateTenantAsync((member, TenantRole.Member));
+        return (member, tenant, (await CreateVncVmsAsync(tenant, vncPort))[0]);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task A_handshake_without_a_ticket_is_refused_and_audited()
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         using var socket = ConsolePortal.Socket(cookies, ticket: null, portal.OwnOrigin);
 
@@ -31,7 +31,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task A_made_up_ticket_is_refused_and_audited()
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         using var socket = ConsolePortal.Socket(cookies, "bm90LWEtdGlja2V0LWF0LWFsbC1qdXN0LWJ5dGVzLi4u", portal.OwnOrigin);
 
@@ -59,7 +59,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task A_ticket_used_once_is_refused_the_second_time_and_audited()
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var ticket = await portal.TicketAsync(cookies, vm);
         using (var first = await portal.ConnectAsync(cookies, vm, ticket))
@@ -93,7 +93,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task A_ticket_from_another_sign_in_of_the_same_user_is_refused_and_audited()
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var laptop = await portal.SignInAsync(member);
         var kiosk = await portal.SignInAsync(member);
         var ticket = await portal.TicketAsync(laptop, vm);
@@ -109,7 +109,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [InlineData("null")]
     public async Task A_handshake_from_a_foreign_origin_is_refused_and_audited(string origin)
     {
-        var (member, tenant, vm) = await MemberWithVmAsync();
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var ticket = await portal.TicketAsync(cookies, vm);
         using var socket = ConsolePortal.Socket(cookies, ticket, origin);
@@ -122,7 +122,7 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task A_configured_origin_and_a_script_without_origin_are_let_through()
     {
-        var (member, _, vm) = await MemberWithVmAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         foreach (var origin in new[] { LivePortal.TrustedOrigin, null })
         {
@@ -161,18 +161,11 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
     [Fact]
     public async Task An_anonymous_handshake_is_refused_with_401()
     {
-        var (member, _, vm) = await MemberWithVmAsync();
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var ticket = await portal.TicketAsync(await portal.SignInAsync(member), vm);
         using var socket = ConsolePortal.Socket(cookies: null, ticket, portal.OwnOrigin);
 
         Assert.Equal(HttpStatusCode.Unauthorized, await portal.RefusedAsync(socket, vm));
-    }
-
-    private async Task<(LiveUser Member, Guid Tenant, Guid Vm)> MemberWithVmAsync()
-    {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        return (member, tenant, (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0]);
     }
 
     /// <summary>The user's one console refusal: its reason, the VM's tenant, and no ticket in it.</summary>

@@ -14,9 +14,7 @@ public sealed class ConsoleRelayTests(ConsolePortal portal) : IClassFixture<Cons
     public async Task A_members_good_ticket_relays_bytes_both_ways_and_audits_start_and_end_with_the_bytes()
     {
         await using var vnc = new RfbServer();
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         var cookies = await portal.SignInAsync(member);
         var offer = await portal.OfferAsync(cookies, vm);
         Assert.False(offer.ViewOnly);

@@ -17,9 +17,7 @@ public sealed class ConsoleRevalidationTests(ConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task A_locked_out_users_session_is_closed_and_audited()
     {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         await using var client = new RfbClient(await portal.ConnectAsync(await portal.SignInAsync(member), vm));
         await client.HandshakeAsync(Ct);
         using var server = await vnc.NextClientAsync(Ct);
@@ -36,9 +34,7 @@ public sealed class ConsoleRevalidationTests(ConsolePortal portal) : IClassFixtu
     [Fact]
     public async Task A_member_removed_from_the_tenant_loses_the_session()
     {
-        var member = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync((member, TenantRole.Member));
-        var vm = (await portal.CreateVncVmsAsync(tenant, vnc.Port))[0];
+        var (member, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
         await using var client = new RfbClient(await portal.ConnectAsync(await portal.SignInAsync(member), vm));
         await client.HandshakeAsync(Ct);
         using var server = await vnc.NextClientAsync(Ct);
