@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Builds the tiny guest the libvirt integration tests boot under qemu:///system (domain type qemu):
 # Debian's kernel, unpacked without installing it, and a busybox initramfs with the virtio, button and
-# evdev modules. It answers ACPI power-button presses (acpid) so that Shutdown works. Nothing here is
-# committed as a binary: the files are built on the test machine, readable by QEMU (libvirt-qemu), as
+# evdev modules. It answers ACPI power-button presses (acpid) so that Shutdown works, and runs an
+# interactive shell on the VGA console (tty1), so that a VNC client can type a command and see the
+# screen change. Nothing here is committed as a binary: the files are built on the test machine,
+# readable by QEMU (libvirt-qemu), as
 #   /var/lib/libvirt/images/vp-tiny.vmlinuz and vp-tiny.initrd   (ImageRef "vp-tiny")
-# Needs root, apt and busybox-static. Does nothing when both files exist.
+# with vp-tiny.version next to them, the version of this script that built them.
+# Needs root, apt and busybox-static. Does nothing when the files of this version exist; rebuilds
+# those of an older one. With --current it builds nothing and exits 0 only when they are up to date.
 set -euo pipefail
 
 images=/var/lib/libvirt/images
 name=vp-tiny
-if [ -s "$images/$name.vmlinuz" ] && [ -s "$images/$name.initrd" ]; then
+# 1: serial console only. 2: a shell on tty1 as well.
+version=2
+current() {
+    [ -s "$images/$name.vmlinuz" ] && [ -s "$images/$name.initrd" ] \
+        && [ "$(cat "$images/$name.version" 2>/dev/null)" = "$version" ]
+}
+if [ "${1:-}" = "--current" ]; then
+    current
+    exit
+fi
+if current; then
     exit 0
 fi
 [ -x /bin/busybox ] || { echo "build-test-guest.sh: /bin/busybox missing (apt-get install busybox-static)" >&2; exit 1; }
@@ -79,6 +93,10 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 while read -r module; do insmod "/lib/modules/$module" 2>/dev/null; done </lib/modules/order
 acpid
+# An interactive shell on the VGA console, for the browser console's tests: setsid makes it a session
+# leader, so opening tty1 makes that its controlling terminal (line editing, Ctrl-C).
+echo "vp-tiny console on tty1" >/dev/tty1
+PS1='vp-tiny# ' HOME=/ setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1' &
 echo "vp-tiny ready"
 while true; do sleep 3600; done
 SCRIPT
@@ -88,4 +106,6 @@ mkdir -p "$images"
 (cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -9) >"$work/initrd"
 install -m 0644 "$work/kernel/boot/vmlinuz-$kver" "$images/$name.vmlinuz"
 install -m 0644 "$work/initrd" "$images/$name.initrd"
-echo "Built $images/$name.vmlinuz and $name.initrd (kernel $kver, ${#order[@]} modules)"
+echo "$version" >"$images/$name.version"
+chmod 0644 "$images/$name.version"
+echo "Built $images/$name.vmlinuz and $name.initrd (kernel $kver, ${#order[@]} modules, version $version)"

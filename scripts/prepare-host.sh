@@ -148,8 +148,8 @@ if ! grep -Eq '^Autostart:[[:space:]]+yes' <<<"$pool_info"; then
     changed "set storage pool $pool to autostart"
 fi
 
-# 5. The test guest (the script does nothing when its files exist).
-if [ ! -s "$images/vp-tiny.vmlinuz" ] || [ ! -s "$images/vp-tiny.initrd" ]; then
+# 5. The test guest (built again when an older version of the script built it).
+if ! "$repo/scripts/build-test-guest.sh" --current; then
     "$repo/scripts/build-test-guest.sh" >/dev/null || die "scripts/build-test-guest.sh failed"
     changed "built the test guest $images/vp-tiny.vmlinuz and vp-tiny.initrd"
 fi

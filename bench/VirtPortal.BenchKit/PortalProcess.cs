@@ -154,6 +154,19 @@ public sealed class PortalProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the portal (<see cref="StopAsync"/>), disposes it, and keeps its log as logs/portal.log next to
+    /// the bench's binaries, where the bench's own temp directory does not take it along.
+    /// </summary>
+    public async Task StopAndKeepLogAsync()
+    {
+        await StopAsync();
+        Dispose();
+        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs")).FullName;
+        File.Copy(LogPath, Path.Combine(logs, "portal.log"), overwrite: true);
+        Console.Error.WriteLine($"portal log kept in {Path.Combine(logs, "portal.log")}");
+    }
+
     public void Dispose()
     {
         if (!process.HasExited)

@@ -126,13 +126,7 @@ finally
     if (hub is not null)
         await hub.DisposeAsync();
     if (portal is not null)
-    {
-        await portal.StopAsync();
-        portal.Dispose();
-        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs")).FullName;
-        File.Copy(portal.LogPath, Path.Combine(logs, "portal.log"), overwrite: true);
-        Console.Error.WriteLine($"portal log kept in {Path.Combine(logs, "portal.log")}");
-    }
+        await portal.StopAndKeepLogAsync();
 
     temp.Delete(recursive: true);
 }

@@ -3,6 +3,7 @@ using VirtPortal.Web.Api;
 using VirtPortal.Web.Components;
 using VirtPortal.Web.Components.Account;
 using VirtPortal.Web.Components.Layout;
+using VirtPortal.Web.Console;
 using VirtPortal.Web.Hosting;
 using VirtPortal.Web.Hubs;
 using VirtPortal.Web.Security;
@@ -15,6 +16,7 @@ builder.Services.AddPortalLibvirt(builder.Configuration);
 builder.Services.AddPortalAuthorization();
 builder.Services.AddPortalUi();
 builder.AddPortalLive();
+builder.AddPortalConsole();
 
 var app = builder.Build();
 
@@ -34,6 +36,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapPortalHealth();
 app.MapPortalLive();
+app.MapPortalConsole();
 app.MapPortalMetrics();
 app.MapThemeStylesheets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -78,6 +78,12 @@ public static class AuditActions
     public const string DatabaseFileDownloaded = "database.file-downloaded";
     public const string DatabaseFileReplaced = "database.file-replaced";
 
+    // VM consoles: each session's start and end (user, VM, duration, bytes each way) and each refused
+    // handshake with its reason (never the ticket).
+    public const string ConsoleStarted = "console.started";
+    public const string ConsoleEnded = "console.ended";
+    public const string ConsoleRefused = "console.refused";
+
     // The provisioning worker's operations.
     public const string OperationStarted = "operation.started";
     public const string OperationTakenOver = "operation.taken-over";

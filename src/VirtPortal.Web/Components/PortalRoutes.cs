@@ -18,6 +18,9 @@ public static class PortalRoutes
 
     public static string Vm(Guid id) => $"/vms/{id}";
 
+    /// <summary>The VM's console websocket (the proxy); its ticket travels as a subprotocol, never in this URL.</summary>
+    public static string Console(Guid id) => $"/console/{id}";
+
     public const string DatabasesBase = "/databases";
 
     public static string Database(Guid id) => $"{DatabasesBase}/{id}";

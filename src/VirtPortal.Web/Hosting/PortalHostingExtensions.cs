@@ -74,7 +74,11 @@ public static partial class PortalHostingExtensions
             cookie.ExpireTimeSpan = TimeSpan.FromHours(12);
         });
         services.AddOptions<SecurityStampValidatorOptions>()
-            .Configure<IOptions<PortalIdentityOptions>>((o, portal) => o.ValidationInterval = portal.Value.RevalidationInterval);
+            .Configure<IOptions<PortalIdentityOptions>>((o, portal) =>
+            {
+                o.ValidationInterval = portal.Value.RevalidationInterval;
+                o.OnRefreshingPrincipal = PortalClaimsPrincipalFactory.KeepSession;
+            });
         services.AddOptions<DataProtectionTokenProviderOptions>()
             .Configure<IOptions<PortalIdentityOptions>>((o, portal) => o.TokenLifespan = portal.Value.InviteLinkLifetime);
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using VirtPortal.Core.Live;
 
 namespace VirtPortal.Web.Hubs;
@@ -33,6 +34,7 @@ public static class LiveHubExtensions
             cookie.Events.OnRedirectToAccessDenied = context => IsLive(context.Request) ? Refuse(context.HttpContext, StatusCodes.Status403Forbidden) : toDenied(context);
         });
 
+        services.TryAddSingleton<TrustedOrigins>();
         services.AddSingleton<LiveAudiences>();
         services.AddSingleton<LiveResync>();
         services.AddSingleton<LiveConnections>();

@@ -29,14 +29,20 @@ public sealed record LiveUser(string Email, Actor Actor)
 /// second, with one extra trusted origin. Tests arrange their own users, tenants and resources through
 /// the real services: nothing is shared with the demo data or with another test.
 /// </summary>
-public sealed class LivePortal : PortalAppFactory
+public class LivePortal : PortalAppFactory
 {
     public const string TrustedOrigin = "https://ops.example.test";
     public const string Password = "live-hub-test-Passw0rd!";
     public static readonly TimeSpan RevalidationInterval = TimeSpan.FromSeconds(1);
 
     public LivePortal()
-        : base(null, new Dictionary<string, string?>
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <summary>The same portal with <paramref name="overrides"/> over its settings (the console's tests use it).</summary>
+    protected LivePortal(IReadOnlyDictionary<string, string?> overrides)
+        : base(null, new Dictionary<string, string?>(overrides)
         {
             ["urls"] = "http://127.0.0.1:0",
             ["Live:RevalidationInterval"] = "00:00:01",

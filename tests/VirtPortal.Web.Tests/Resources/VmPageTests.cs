@@ -17,7 +17,7 @@ using VirtPortal.Web.Components.Pages.Tenants;
 namespace VirtPortal.Web.Tests.Resources;
 
 /// <summary>The VM page as each role sees it: details, the actions the server would accept, operations, audit and charts.</summary>
-public sealed class VmPageTests() : PortalCoreComponentTest(demo: true)
+public sealed class VmPageTests() : PortalCoreComponentTest(demo: true, services: ConsolePanelTests.AddConsole)
 {
     private const string Member = "member@demo.virtportal.local";
     private const string Owner = "owner@demo.virtportal.local";
