@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using VirtPortal.Core.Access;
 using VirtPortal.Core.Common;
 using VirtPortal.Web.Security;
@@ -40,7 +41,8 @@ public sealed record RedeemedTicket(string UserId, Guid ResourceId, bool ViewOnl
 /// under their SHA-256 only; a ticket's hash stays one lifetime past its expiry, so a second or late try
 /// is told apart from a made-up ticket. Tickets are never logged.
 /// </summary>
-public sealed partial class ConsoleTickets(PortalAccess access, ConsoleLocator locator, TimeProvider time, ILogger<ConsoleTickets> logger)
+public sealed partial class ConsoleTickets(
+    PortalAccess access, ConsoleLocator locator, ConsoleSessions sessions, IOptions<ConsoleOptions> options, TimeProvider time, ILogger<ConsoleTickets> logger)
 {
     /// <summary>The websocket subprotocol prefix the ticket travels in: <c>vp-ticket.{ticket}</c>.</summary>
     public const string SubprotocolPrefix = "vp-ticket.";
@@ -68,6 +70,10 @@ public sealed partial class ConsoleTickets(PortalAccess access, ConsoleLocator l
         var location = await locator.LocateAsync(resourceId, ct);
         if (location.Unavailable is { } why)
             return new ConsoleOffer(null, null, viewOnly, why);
+        // The proxy enforces the limit at the handshake; saying it here lets the page tell the user why.
+        if (sessions.Of(actor.UserId).Count >= options.Value.MaxSessionsPerUser)
+            return new ConsoleOffer(null, null, viewOnly,
+                $"You have {options.Value.MaxSessionsPerUser} console sessions open already, the most one user may have: close one to open another.");
 
         Prune();
         var ticket = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));

@@ -143,11 +143,18 @@ public sealed class ConsoleRefusalTests(ConsolePortal portal) : IClassFixture<Co
         var vms = await portal.CreateVncVmsAsync(tenant, vnc.Port, vnc.Port);
         var browsers = new[] { await portal.SignInAsync(member), await portal.SignInAsync(member) };
         var open = new List<ClientWebSocket>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
             open.Add(await portal.ConnectAsync(browsers[i % 2], vms[i % 2]));
-        using var fourth = ConsolePortal.Socket(browsers[1], await portal.TicketAsync(browsers[1], vms[1]), portal.OwnOrigin);
+        // A ticket taken while a place was free, used once the third session took it.
+        var late = await portal.TicketAsync(browsers[1], vms[1]);
+        open.Add(await portal.ConnectAsync(browsers[0], vms[0]));
+        using var fourth = ConsolePortal.Socket(browsers[1], late, portal.OwnOrigin);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, await portal.RefusedAsync(fourth, vms[1]));
+        // Asked now, the page gets no ticket and the reason in words.
+        var offer = await portal.OfferAsync(browsers[1], vms[1]);
+        Assert.Null(offer.Ticket);
+        Assert.Equal("You have 3 console sessions open already, the most one user may have: close one to open another.", offer.Unavailable);
 
         await AssertRefusedAsync(member, tenant, "3 console sessions are open already");
         await open[0].CloseAsync(WebSocketCloseStatus.NormalClosure, "", Ct);

@@ -37,12 +37,13 @@ public sealed class ConsolePanelTests() : PortalCoreComponentTest(demo: true, se
     private Guid vncVmId;
     private Guid globexVmId;
 
-    /// <summary>What the panel needs besides Core: the libvirt adapter for the test-driver host and the ticket service.</summary>
+    /// <summary>What the panel needs besides Core: the libvirt adapter for the test-driver host, the ticket service and the sessions it counts.</summary>
     internal static void AddConsole(IServiceCollection services)
     {
         services.AddPortalLibvirt(new ConfigurationBuilder().Build());
         services.AddSingleton<ConsoleLocator>();
         services.AddSingleton<ConsoleTickets>();
+        services.AddSingleton<ConsoleSessions>();
     }
 
     public override async ValueTask InitializeAsync()
