@@ -90,6 +90,10 @@ public sealed class PortalProcess : IDisposable
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = launch.Environment;
+        // A bench signs in and calls from one address: the portal's rate limits must not be what it measures.
+        start.Environment["Api__RateLimits__SignInPerAddress"] = "1000000";
+        start.Environment["Api__RateLimits__PerToken"] = "1000000";
+        start.Environment["Api__RateLimits__PerUser"] = "1000000";
         foreach (var (key, value) in launch.Settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
 

@@ -68,6 +68,8 @@ try
         ["Monitoring__Interval"] = "00:00:01",
         ["Hosts__FirstRun"] = "simulated",
         ["Logging__LogLevel__Default"] = "Warning",
+        // Every circuit signs in from this one address.
+        ["Api__RateLimits__SignInPerAddress"] = "1000000",
     }, Path.Combine(temp.FullName, "portal.log"));
     using var bare = bareDir is null ? null : await Server.StartAsync(bareDir, Path.Combine(bareDir, "bin", "Release", "net10.0", BareApp.Name + ".dll"),
         new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, Path.Combine(temp.FullName, "bare.log"));

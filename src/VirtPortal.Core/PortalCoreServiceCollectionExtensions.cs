@@ -91,6 +91,11 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Catalog.CatalogService>();
         services.AddSingleton<Audit.AuditQueries>();
         services.AddSingleton<Notifications.NotificationService>();
+        services.AddOptions<Tokens.ApiTokenOptions>().Bind(configuration.GetSection(Tokens.ApiTokenOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Tokens.ApiTokenService>();
+        services.AddSingleton<Api.IdempotencyStore>();
+        services.AddHostedService<Api.IdempotencyPurge>();
         services.AddScoped<PortalInitializer>();
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);

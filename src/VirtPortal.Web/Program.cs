@@ -17,6 +17,8 @@ builder.Services.AddPortalAuthorization();
 builder.Services.AddPortalUi();
 builder.AddPortalLive();
 builder.AddPortalConsole();
+builder.AddPortalApi();
+builder.Services.AddPortalRateLimits(builder.Configuration);
 
 var app = builder.Build();
 
@@ -32,6 +34,7 @@ if (builder.Configuration.ServesHttps())
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAntiforgery();
+app.UsePortalRateLimits();
 
 app.MapStaticAssets();
 app.MapPortalHealth();
@@ -42,5 +45,6 @@ app.MapThemeStylesheets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 app.MapDatabaseFilesApi();
+app.MapPortalApi();
 
 app.Run();

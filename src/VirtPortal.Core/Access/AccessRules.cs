@@ -1,6 +1,7 @@
 using VirtPortal.Core.Policies;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Tenancy;
+using VirtPortal.Core.Tokens;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Access;
@@ -84,13 +85,68 @@ public sealed record AccessDecision(bool Allowed, string? Reason = null)
 /// <item>Members of an active tenant see it, request for it and operate its resources; owners also manage
 /// its members, cancel its members' requests and read its audit entries.</item>
 /// <item>An archived tenant leaves every member's view; unknown targets are refused like forbidden ones.</item>
+/// <item>An API token never does more than its user: the table decides as for the user, then the token's
+/// scope narrows the answer (<see cref="Narrow"/>).</item>
 /// </list>
 /// </summary>
 public static class AccessRules
 {
+    /// <summary>What a read-only token is told when it asks for a change its user could make.</summary>
+    public const string ReadOnlyTokenReason = "This API token is read-only.";
+
     public static bool Allows(Actor actor, Permission permission, AccessFacts facts) => Decide(actor, permission, facts).Allowed;
 
     public static AccessDecision Decide(Actor actor, Permission permission, AccessFacts facts)
+    {
+        var decision = DecideForUser(actor, permission, facts);
+        return decision.Allowed && actor.Token is { } token ? Narrow(token, permission, facts) : decision;
+    }
+
+    /// <summary>
+    /// Whether the permission changes something (true) or only reads (false). Deciding is a change, also on the
+    /// portal (approving in bulk); the approval inbox asks as <see cref="Actor.ForReading"/>. The portal-wide
+    /// "manage" permissions list and change alike, so they count as changes: a read-only token does without them.
+    /// </summary>
+    public static bool Changes(Permission permission, AccessFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        return permission switch
+        {
+            Permission.SignedIn or Permission.TenantView or Permission.ResourceView or Permission.ResourceConsoleViewOnly
+                or Permission.RequestView or Permission.AuditOpen or Permission.AuditRead
+                or Permission.CatalogReadEnabled or Permission.CatalogReadAll => false,
+            Permission.RequestDecide or Permission.TenantRequest or Permission.TenantManageMembers or Permission.TenantAdminister
+                or Permission.ResourceOperate or Permission.ResourceConsole or Permission.RequestCancel
+                or Permission.CatalogEdit or Permission.HostsManage or Permission.DatabaseServersManage
+                or Permission.DriftManage or Permission.UsersManage or Permission.ApiTokensManage => true,
+            _ => throw new ArgumentOutOfRangeException(nameof(permission), permission, "Say whether this permission changes anything."),
+        };
+    }
+
+    /// <summary>
+    /// Whether a permission on the portal target concerns no tenant's things, so that a token limited to one
+    /// tenant keeps it: the user's own things, the enabled catalog, and opening the approval inbox and the audit
+    /// log (whose entries are then checked one tenant at a time). Everything else on the portal reaches every tenant.
+    /// </summary>
+    public static bool ReachesNoTenant(Permission permission) => permission is Permission.SignedIn or Permission.ApiTokensManage
+        or Permission.CatalogReadEnabled or Permission.RequestDecide or Permission.AuditOpen;
+
+    /// <summary>
+    /// A token's scope narrowing what its user is allowed: a token limited to one tenant is refused every other
+    /// tenant (as if it did not exist) and the portal-wide reach of staff; a read-only token every change.
+    /// </summary>
+    public static AccessDecision Narrow(TokenScope token, Permission permission, AccessFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(facts);
+        if (token.TenantId is { } scoped && (facts.TenantId is { } tenant ? tenant != scoped : !ReachesNoTenant(permission)))
+            return AccessDecision.Deny;
+        if (token.ReadOnly && Changes(permission, facts))
+            return AccessDecision.Because(ReadOnlyTokenReason);
+        return AccessDecision.Allow;
+    }
+
+    private static AccessDecision DecideForUser(Actor actor, Permission permission, AccessFacts facts)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(facts);
@@ -128,6 +184,7 @@ public static class AccessRules
             Permission.DatabaseServersManage => AccessDecision.When(actor.IsAdmin),
             Permission.DriftManage => AccessDecision.When(actor.IsAdmin),
             Permission.UsersManage => AccessDecision.When(actor.IsAdmin),
+            Permission.ApiTokensManage => AccessDecision.When(actor.UserId.Length > 0),
             _ => AccessDecision.Deny,
         };
     }

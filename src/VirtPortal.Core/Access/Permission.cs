@@ -68,6 +68,9 @@ public enum Permission
 
     /// <summary>List, create, invite, lock and change the roles of users.</summary>
     UsersManage,
+
+    /// <summary>Create and revoke one's own personal API tokens (listing them is <see cref="SignedIn"/>).</summary>
+    ApiTokensManage,
 }
 
 /// <summary>What a permission is asked about.</summary>

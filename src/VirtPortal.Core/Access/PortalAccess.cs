@@ -15,8 +15,8 @@ public sealed record Capabilities(AccessTarget Target, IReadOnlyDictionary<Permi
     public bool Can(Permission permission) => Decisions.TryGetValue(permission, out var decision) && decision.Allowed;
 }
 
-/// <summary>Which audit entries an actor reads: all of them, or those of <see cref="TenantIds"/>.</summary>
-public sealed record AuditScope(bool All, IReadOnlyList<Guid> TenantIds)
+/// <summary>Which tenants' things an actor reaches with one permission (audit entries, requests, resources): all of them, or those of <see cref="TenantIds"/>.</summary>
+public sealed record AccessScope(bool All, IReadOnlyList<Guid> TenantIds)
 {
     public bool IsEmpty => !All && TenantIds.Count == 0;
 }
@@ -77,7 +77,7 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
         if (db.Database.CurrentTransaction is { } tx)
             await tx.CommitAsync(ct);
         LogDenied(actor.Name, details, target.ToString());
-        throw decision.Reason is { } shown ? new PortalAccessDeniedException(shown) : new PortalAccessDeniedException();
+        throw decision.Reason is { } shown ? new PortalAccessDeniedException(shown) { Reason = shown } : new PortalAccessDeniedException();
     }
 
     /// <summary>Whether the actor has the permission; nothing is audited (for menus and buttons).</summary>
@@ -102,17 +102,39 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
     }
 
     /// <summary>The audit entries the actor reads: the rule of <see cref="Permission.AuditRead"/>, on the portal or per tenant.</summary>
-    public async Task<AuditScope> AuditScopeAsync(Actor actor, CancellationToken ct = default)
+    public Task<AccessScope> AuditScopeAsync(Actor actor, CancellationToken ct = default) => ScopeAsync(actor, Permission.AuditRead, ct);
+
+    /// <summary>
+    /// The tenants whose things the actor reaches with <paramref name="permission"/>: every tenant when the table
+    /// grants it on the portal, else each tenant it grants it in. The candidates are the actor's memberships, or
+    /// the one tenant their API token is limited to (which staff reach without belonging to it).
+    /// </summary>
+    public async Task<AccessScope> ScopeAsync(Actor actor, Permission permission, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (AccessRules.Allows(actor, Permission.AuditRead, new AccessFacts()))
-            return new AuditScope(true, []);
+        if (AccessRules.Allows(actor, permission, new AccessFacts()))
+            return new AccessScope(true, []);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (actor.Token?.TenantId is { } scoped)
+            return new AccessScope(false, AccessRules.Allows(actor, permission, await TenantFactsAsync(db, actor, scoped, ct)) ? [scoped] : []);
         var memberships = await db.TenantMemberships.AsNoTracking().Where(m => m.UserId == actor.UserId)
             .Select(m => new { m.TenantId, m.Role, Archived = m.Tenant!.ArchivedAt != null }).ToListAsync(ct);
-        return new AuditScope(false, [.. memberships
-            .Where(m => AccessRules.Allows(actor, Permission.AuditRead, new AccessFacts { TenantId = m.TenantId, Membership = m.Role, TenantArchived = m.Archived }))
+        return new AccessScope(false, [.. memberships
+            .Where(m => AccessRules.Allows(actor, permission, new AccessFacts { TenantId = m.TenantId, Membership = m.Role, TenantArchived = m.Archived }))
             .Select(m => m.TenantId)]);
+    }
+
+    /// <summary>
+    /// As <see cref="ScopeAsync(Actor, Permission, CancellationToken)"/>, or, when <paramref name="tenantId"/> is
+    /// set, that tenant alone once the actor passes <see cref="RequireAsync(Actor, Permission, AccessTarget, string?, CancellationToken)"/> on it:
+    /// a list of everything the actor reaches, or of one tenant's things.
+    /// </summary>
+    public async Task<AccessScope> ScopeAsync(Actor actor, Permission permission, Guid? tenantId, string what, CancellationToken ct = default)
+    {
+        if (tenantId is not { } id)
+            return await ScopeAsync(actor, permission, ct);
+        await RequireAsync(actor, permission, AccessTarget.Tenant(id), what, ct);
+        return new AccessScope(false, [id]);
     }
 
     /// <summary>Whether the portal-wide facts of <see cref="FactsAsync"/> would be empty for this permission.</summary>

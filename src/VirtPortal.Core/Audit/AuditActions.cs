@@ -84,6 +84,10 @@ public static class AuditActions
     public const string ConsoleEnded = "console.ended";
     public const string ConsoleRefused = "console.refused";
 
+    // Personal API tokens (never their secrets).
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
+
     // The provisioning worker's operations.
     public const string OperationStarted = "operation.started";
     public const string OperationTakenOver = "operation.taken-over";

@@ -22,7 +22,7 @@ public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, int Total);
 public sealed record AuditTenant(Guid Id, string Name);
 
 /// <summary>
-/// Reads the audit log, within the actor's <see cref="AuditScope"/>: admins and helpdesk read all of it,
+/// Reads the audit log, within the actor's <see cref="AccessScope"/>: admins and helpdesk read all of it,
 /// owners of active tenants the entries of those tenants; everyone else is refused and the refusal is
 /// audited. The scope is applied in the query itself, so no page or endpoint can forget it.
 /// </summary>
@@ -111,19 +111,19 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory, P
     }
 
     /// <summary>The actor's scope; refused and audited when it is empty.</summary>
-    private async Task<AuditScope> OpenAsync(Actor actor, CancellationToken ct)
+    private async Task<AccessScope> OpenAsync(Actor actor, CancellationToken ct)
     {
         await access.RequireAsync(actor, Permission.AuditOpen, AccessTarget.Portal, "view audit log", ct);
         return await access.AuditScopeAsync(actor, ct);
     }
 
-    private async Task<AuditScope> ReadTenantAsync(Actor actor, Guid tenantId, CancellationToken ct)
+    private async Task<AccessScope> ReadTenantAsync(Actor actor, Guid tenantId, CancellationToken ct)
     {
         await access.RequireAsync(actor, Permission.AuditRead, AccessTarget.Tenant(tenantId), "view audit log", ct);
-        return new AuditScope(false, [tenantId]);
+        return new AccessScope(false, [tenantId]);
     }
 
-    private static IQueryable<AuditEntry> Within(PortalDbContext db, AuditScope scope)
+    private static IQueryable<AuditEntry> Within(PortalDbContext db, AccessScope scope)
     {
         var query = db.AuditEntries.AsNoTracking();
         if (scope.All)

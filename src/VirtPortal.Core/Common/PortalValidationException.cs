@@ -56,6 +56,38 @@ public sealed class PortalAccessDeniedException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The reason the access table gave, told only to someone who may see the target (a request they may
+    /// not decide, a read-only token); null for the refusal that says nothing, as for an unknown target.
+    /// </summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>The change was asked against a version of the target that is no longer its current one. Nothing was changed.</summary>
+public sealed class PortalConcurrencyException : Exception
+{
+    public PortalConcurrencyException()
+        : base("It changed since you read it. Read it again.")
+    {
+    }
+
+    public PortalConcurrencyException(string message)
+        : base(message)
+    {
+    }
+
+    public PortalConcurrencyException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Throws unless <paramref name="expected"/> is null (no precondition) or the target's <paramref name="current"/> version.</summary>
+    public static void ThrowIfStale(long? expected, long current, string what)
+    {
+        if (expected is { } version && version != current)
+            throw new PortalConcurrencyException($"{what} changed since you read it (version {current}, not {version}). Read it again.");
+    }
 }
 
 /// <summary>The thing the operation names does not exist (or is not visible to the actor).</summary>

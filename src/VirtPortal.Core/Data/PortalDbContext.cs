@@ -53,6 +53,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Monitoring.MetricRollup> MetricRollups => Set<Monitoring.MetricRollup>();
 
+    public DbSet<Tokens.ApiToken> ApiTokens => Set<Tokens.ApiToken>();
+
+    public DbSet<Api.IdempotencyRecord> IdempotencyRecords => Set<Api.IdempotencyRecord>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -288,6 +292,29 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             notification.Property(n => n.Text).HasMaxLength(1000);
             notification.Property(n => n.Link).HasMaxLength(500);
             notification.HasIndex(n => new { n.UserId, n.ReadAt });
+        });
+
+        builder.Entity<Tokens.ApiToken>(token =>
+        {
+            token.Property(t => t.UserId).HasMaxLength(64);
+            token.Property(t => t.Name).HasMaxLength(Tokens.ApiTokenService.NameMaxLength);
+            token.Property(t => t.SecretHash).HasMaxLength(64);
+            token.HasIndex(t => t.SecretHash).IsUnique();
+            token.Property(t => t.Hint).HasMaxLength(16);
+            token.HasOne<PortalUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+            token.HasIndex(t => t.UserId);
+        });
+
+        builder.Entity<Api.IdempotencyRecord>(record =>
+        {
+            record.Property(r => r.OwnerId).HasMaxLength(64);
+            record.Property(r => r.Key).HasMaxLength(Api.IdempotencyStore.KeyMaxLength);
+            record.HasIndex(r => new { r.OwnerId, r.Key }).IsUnique();
+            record.Property(r => r.RequestHash).HasMaxLength(64);
+            record.Property(r => r.ContentType).HasMaxLength(200);
+            record.Property(r => r.Location).HasMaxLength(500);
+            record.Property(r => r.ETag).HasMaxLength(100);
+            record.HasIndex(r => r.CreatedAt);
         });
 
         builder.Entity<AuditEntry>(entry =>

@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Access;
-using VirtPortal.Core.Data;
 using VirtPortal.Core.Users;
 
 namespace VirtPortal.Core.Live;
@@ -60,9 +58,9 @@ public sealed record LiveAudience(LiveTopic Topic, Guid? TenantId)
 /// <summary>
 /// Who hears which live messages, decided by the access table: for each topic, every tenant when the table
 /// lets the actor see it on the portal target (staff), else each tenant the actor belongs to and may see it
-/// in. A listener is in at most one audience per topic and tenant, so it never gets a message twice.
+/// in (<see cref="PortalAccess.ScopeAsync"/>, which knows a token limited to one tenant). A listener is in at most one audience per topic and tenant, so it never gets a message twice.
 /// </summary>
-public sealed class LiveAudiences(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access)
+public sealed class LiveAudiences(PortalAccess access)
 {
     private static readonly LiveTopic[] TenantTopics = [LiveTopic.Resources, LiveTopic.Requests];
     private static readonly LiveTopic[] PortalTopics = [LiveTopic.Hosts, LiveTopic.Drift, LiveTopic.DatabaseServers];
@@ -73,22 +71,13 @@ public sealed class LiveAudiences(IDbContextFactory<PortalDbContext> dbFactory, 
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "listen to live updates", ct);
         var audiences = new HashSet<LiveAudience>();
-        List<Guid>? memberships = null;
         foreach (var topic in TenantTopics)
         {
-            var permission = LiveAudience.PermissionOf(topic);
-            if (await access.AllowsAsync(actor, permission, AccessTarget.Portal, ct))
-            {
+            var scope = await access.ScopeAsync(actor, LiveAudience.PermissionOf(topic), ct);
+            if (scope.All)
                 audiences.Add(new LiveAudience(topic, null));
-                continue;
-            }
-
-            memberships ??= await MembershipsAsync(actor, ct);
-            foreach (var tenantId in memberships)
-            {
-                if (await access.AllowsAsync(actor, permission, AccessTarget.Tenant(tenantId), ct))
-                    audiences.Add(new LiveAudience(topic, tenantId));
-            }
+            else
+                audiences.UnionWith(scope.TenantIds.Select(tenantId => new LiveAudience(topic, tenantId)));
         }
 
         foreach (var topic in PortalTopics)
@@ -98,12 +87,5 @@ public sealed class LiveAudiences(IDbContextFactory<PortalDbContext> dbFactory, 
         }
 
         return audiences;
-    }
-
-    /// <summary>The tenants the actor belongs to: the only ones a non-staff actor can be let into.</summary>
-    private async Task<List<Guid>> MembershipsAsync(Actor actor, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.TenantMemberships.AsNoTracking().Where(m => m.UserId == actor.UserId).Select(m => m.TenantId).ToListAsync(ct);
     }
 }

@@ -23,13 +23,17 @@ namespace VirtPortal.Core.Requests;
 public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, LiveUpdates live)
 {
     [Requires(Permission.RequestDecide, AccessTargetKind.Request)]
-    public async Task ApproveAsync(Actor actor, Guid requestId, CancellationToken ct = default)
+    public Task ApproveAsync(Actor actor, Guid requestId, CancellationToken ct = default) => ApproveAsync(actor, requestId, null, ct);
+
+    /// <summary>Approves; with <paramref name="expectedVersion"/>, only while the request is still at that version (else <see cref="PortalConcurrencyException"/>).</summary>
+    [Requires(Permission.RequestDecide, AccessTargetKind.Request)]
+    public async Task ApproveAsync(Actor actor, Guid requestId, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var effects = new RequestEffects();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var request = await RequireDecisionAsync(db, actor, requestId, ct);
+        var request = await RequireDecisionAsync(db, actor, requestId, expectedVersion, ct);
         var context = await RequestWorkflow.LoadTenantAsync(db, request.TenantId, ct);
 
         var stage = TenantPolicies.Stage(context.Policy, request.CurrentStage);
@@ -62,7 +66,11 @@ public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactor
     }
 
     [Requires(Permission.RequestDecide, AccessTargetKind.Request)]
-    public async Task RejectAsync(Actor actor, Guid requestId, string reason, CancellationToken ct = default)
+    public Task RejectAsync(Actor actor, Guid requestId, string reason, CancellationToken ct = default) => RejectAsync(actor, requestId, reason, null, ct);
+
+    /// <summary>Rejects; with <paramref name="expectedVersion"/>, only while the request is still at that version (else <see cref="PortalConcurrencyException"/>).</summary>
+    [Requires(Permission.RequestDecide, AccessTargetKind.Request)]
+    public async Task RejectAsync(Actor actor, Guid requestId, string reason, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var trimmed = reason?.Trim() ?? "";
@@ -74,7 +82,7 @@ public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var effects = new RequestEffects();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var request = await RequireDecisionAsync(db, actor, requestId, ct);
+        var request = await RequireDecisionAsync(db, actor, requestId, expectedVersion, ct);
         request.Reason = trimmed;
         RequestTransitions.Move(db, time, request, RequestState.Rejected, actor, $"rejected by {actor.Name}: {trimmed}");
         effects.Notify(db, time, request.RequesterId, request.TenantId, NotificationKind.RequestDecided,
@@ -85,13 +93,18 @@ public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactor
     }
 
     [Requires(Permission.RequestCancel, AccessTargetKind.Request)]
-    public async Task CancelAsync(Actor actor, Guid requestId, CancellationToken ct = default)
+    public Task CancelAsync(Actor actor, Guid requestId, CancellationToken ct = default) => CancelAsync(actor, requestId, null, ct);
+
+    /// <summary>Cancels; with <paramref name="expectedVersion"/>, only while the request is still at that version (else <see cref="PortalConcurrencyException"/>).</summary>
+    [Requires(Permission.RequestCancel, AccessTargetKind.Request)]
+    public async Task CancelAsync(Actor actor, Guid requestId, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.RequireAsync(db, actor, Permission.RequestCancel, AccessTarget.Request(requestId), "cancel request", ct);
         var request = await RequestWorkflow.LoadRequestAsync(db, requestId, ct);
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, request.Version, "The request");
         RequestStateMachine.EnsureCanMove(request.State, RequestState.Cancelled);
         request.Reason = $"cancelled by {actor.Name}";
         RequestTransitions.Move(db, time, request, RequestState.Cancelled, actor, $"cancelled by {actor.Name}");
@@ -177,14 +190,16 @@ public sealed class RequestDecisions(IDbContextFactory<PortalDbContext> dbFactor
     /// The request, once the actor may see it, it waits for a decision and the actor may give it. A request
     /// no longer pending is bad input (nothing to decide); one the actor may not decide is a refusal, audited.
     /// </summary>
-    private async Task<Request> RequireDecisionAsync(PortalDbContext db, Actor actor, Guid requestId, CancellationToken ct)
+    private async Task<Request> RequireDecisionAsync(PortalDbContext db, Actor actor, Guid requestId, long? expectedVersion, CancellationToken ct)
     {
         await access.RequireAsync(db, actor, Permission.RequestView, AccessTarget.Request(requestId), "decide request", ct);
         var state = await db.Requests.Where(r => r.Id == requestId).Select(r => r.State).FirstAsync(ct);
         if (state != RequestState.PendingApproval)
             RequestStateMachine.EnsureCanMove(state, RequestState.Approved);
         await access.RequireAsync(db, actor, Permission.RequestDecide, AccessTarget.Request(requestId), "decide request", ct);
-        return await RequestWorkflow.LoadRequestAsync(db, requestId, ct);
+        var request = await RequestWorkflow.LoadRequestAsync(db, requestId, ct);
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, request.Version, "The request");
+        return request;
     }
 
     internal async Task EnterStageAsync(

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Access;
+using VirtPortal.Core.Common;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Policies;
 using VirtPortal.Core.Users;
@@ -18,6 +19,30 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         var rows = await db.Requests.AsNoTracking().Where(r => r.TenantId == tenantId)
             .OrderByDescending(r => r.SubmittedAt).Take(500).ToListAsync(ct);
         return [.. rows.Select(r => RequestWorkflow.Summarize(r, tenantName))];
+    }
+
+    /// <summary>
+    /// A page of the requests the actor may see, newest first: every tenant's for staff, their tenants' for
+    /// members (the one tenant of a token limited to it), or one tenant's when <paramref name="tenantId"/> is set.
+    /// </summary>
+    [Requires(Permission.SignedIn)]
+    public async Task<Page<RequestSummary>> PageAsync(Actor actor, Guid? tenantId, PageRequest page, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(page);
+        var limit = page.Checked;
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "list requests", ct);
+        var scope = await access.ScopeAsync(actor, Permission.RequestView, tenantId, "view tenant requests", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Requests.AsNoTracking();
+        if (!scope.All)
+            query = query.Where(r => scope.TenantIds.Contains(r.TenantId));
+        if (page.After is { } after)
+            query = query.Where(r => r.Id.CompareTo(after) < 0);
+        var rows = await query.OrderByDescending(r => r.Id).Take(limit + 1).ToListAsync(ct);
+        var tenantIds = rows.Select(r => r.TenantId).Distinct().ToList();
+        var names = await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        return Paging.Of([.. rows.Select(r => RequestWorkflow.Summarize(r, names.GetValueOrDefault(r.TenantId) ?? ""))], page, r => r.Id);
     }
 
     /// <summary>
@@ -48,7 +73,8 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await access.RequireAsync(db, actor, Permission.RequestDecide, AccessTarget.Portal, "open the approval inbox", ct);
+        // The inbox lists what the user may decide: a read-only token reads it too, and is refused when it acts.
+        await access.RequireAsync(db, actor.ForReading(), Permission.RequestDecide, AccessTarget.Portal, "open the approval inbox", ct);
         var pending = await db.Requests.AsNoTracking().Include(r => r.Approvals)
             .Where(r => r.State == RequestState.PendingApproval).OrderBy(r => r.SubmittedAt).Take(500).ToListAsync(ct);
         var items = new List<InboxItem>();
@@ -60,7 +86,7 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
             foreach (var request in tenantRequests)
             {
                 var facts = tenantFacts with { Request = RequestFacts.Of(request, context.Policy, actor.UserId) };
-                if (!AccessRules.Allows(actor, Permission.RequestDecide, facts))
+                if (!AccessRules.Allows(actor.ForReading(), Permission.RequestDecide, facts))
                     continue;
                 var usage = await RequestWorkflow.UsageAsync(db, request.TenantId, ct);
                 var quota = QuotaCheck.For(context.Tenant.Quota, usage, request.Demand);

@@ -17,13 +17,22 @@ namespace VirtPortal.Core.Resources;
 public sealed class ResourceActions(IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, LiveUpdates live)
 {
     [Requires(Permission.ResourceOperate, AccessTargetKind.Resource)]
-    public async Task<Guid> RequestAsync(Actor actor, Guid resourceId, OperationKind action, string? confirmName = null, CancellationToken ct = default)
+    public Task<Guid> RequestAsync(Actor actor, Guid resourceId, OperationKind action, string? confirmName = null, CancellationToken ct = default) =>
+        RequestAsync(actor, resourceId, action, confirmName, null, ct);
+
+    /// <summary>
+    /// Queues <paramref name="action"/>; with <paramref name="expectedVersion"/>, only while the resource is still
+    /// at that version (else <see cref="PortalConcurrencyException"/>), checked in the action's own transaction.
+    /// </summary>
+    [Requires(Permission.ResourceOperate, AccessTargetKind.Resource)]
+    public async Task<Guid> RequestAsync(Actor actor, Guid resourceId, OperationKind action, string? confirmName, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.RequireAsync(db, actor, Permission.ResourceOperate, AccessTarget.Resource(resourceId), $"{action}", ct);
         var resource = await db.Resources.FirstAsync(r => r.Id == resourceId, ct);
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, resource.Version, resource.Name);
 
         if (!ResourceLifecycle.UserActions.Contains(action))
             throw new PortalValidationException("", $"{action} is not an action you can ask for here.");

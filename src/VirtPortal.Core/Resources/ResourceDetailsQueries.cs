@@ -15,7 +15,11 @@ namespace VirtPortal.Core.Resources;
 /// </summary>
 public sealed record ResourceOperationView(
     Guid Id, OperationKind Kind, OperationState State, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
-    string? Error, string? HostWords);
+    string? Error, string? HostWords)
+{
+    /// <summary>The resource it acts on.</summary>
+    public Guid ResourceId { get; init; }
+}
 
 /// <summary>
 /// One resource's page: the row the tenant page shows (<see cref="Summary"/>, from <see cref="ResourceQueries"/>,
@@ -70,8 +74,27 @@ public sealed class ResourceDetailsQueries(IDbContextFactory<PortalDbContext> db
             [.. operations.Select(o => View(o, readsHostWords))], audit, row.HostState, row.HostLastSeenAt);
     }
 
+    /// <summary>
+    /// One operation (what a long action returns the id of, to follow it), for those who may view its resource;
+    /// an unknown operation is refused like one of a resource the actor may not see.
+    /// </summary>
+    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    public async Task<ResourceOperationView> GetOperationAsync(Actor actor, Guid operationId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var operation = await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == operationId, ct);
+        // An unknown id asks about no resource (Guid.Empty), so the refusal looks the same as a forbidden one.
+        await access.RequireAsync(db, actor, Permission.ResourceView, AccessTarget.Resource(operation?.ResourceId ?? Guid.Empty), "view operation", ct);
+        var readsHostWords = await access.AllowsAsync(actor, Permission.AuditRead, AccessTarget.Portal, ct);
+        return View(operation!, readsHostWords);
+    }
+
     private static ResourceOperationView View(Operation operation, bool readsHostWords) => new(
         operation.Id, operation.Kind, operation.State, operation.Attempts, operation.CreatedAt, operation.FinishedAt,
         operation.State == OperationState.Failed ? new ProvisioningFailure(operation.FailureKind, "").PlainSentence(operation.Kind, operation.RequestId) : null,
-        readsHostWords ? operation.LastError : null);
+        readsHostWords ? operation.LastError : null)
+    {
+        ResourceId = operation.ResourceId,
+    };
 }

@@ -1,4 +1,5 @@
 using VirtPortal.Core.Access;
+using VirtPortal.Core.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Data;
@@ -39,6 +40,27 @@ public sealed class ResourceQueries(IDbContextFactory<PortalDbContext> dbFactory
         await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Portal, "list every tenant's resources", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await RowsAsync(db, db.Resources, ct);
+    }
+
+    /// <summary>
+    /// A page of the live resources the actor may see, newest first: every tenant's for staff, their tenants'
+    /// for members (the one tenant of a token limited to it), or one tenant's when <paramref name="tenantId"/> is set.
+    /// </summary>
+    [Requires(Permission.SignedIn)]
+    public async Task<Page<WallRow>> PageAsync(Actor actor, Guid? tenantId, PageRequest page, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var limit = page.Checked;
+        await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "list resources", ct);
+        var scope = await access.ScopeAsync(actor, Permission.ResourceView, tenantId, "list resources", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Resources.Where(r => r.State != ResourceState.Deleted);
+        if (!scope.All)
+            query = query.Where(r => scope.TenantIds.Contains(r.TenantId));
+        if (page.After is { } after)
+            query = query.Where(r => r.Id.CompareTo(after) < 0);
+        var rows = await RowsAsync(db, query.OrderByDescending(r => r.Id).Take(limit + 1), ct);
+        return Paging.Of([.. rows.OrderByDescending(r => r.Resource.Id)], page, r => r.Resource.Id);
     }
 
     /// <summary>One resource as a wall row; unknown and forbidden ids are refused alike.</summary>

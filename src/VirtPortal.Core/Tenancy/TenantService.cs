@@ -23,17 +23,17 @@ public sealed record TenantDetails(TenantSummary Tenant, IReadOnlyList<TenantMem
 public sealed partial class TenantService(
     IDbContextFactory<PortalDbContext> dbFactory, PortalAccess access, TimeProvider time, ILogger<TenantService> logger)
 {
-    /// <summary>The tenants the actor may view: all of them for staff, their active tenants for members.</summary>
+    /// <summary>The tenants the actor may view: all of them for staff, their active tenants for members (the one tenant of a token limited to it).</summary>
     [Requires(Permission.SignedIn)]
     public async Task<IReadOnlyList<TenantSummary>> ListVisibleAsync(Actor actor, bool includeArchived, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.SignedIn, AccessTarget.Portal, "list tenants", ct);
-        var seesAll = await access.AllowsAsync(actor, Permission.TenantView, AccessTarget.Portal, ct);
+        var scope = await access.ScopeAsync(actor, Permission.TenantView, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Tenants.AsNoTracking();
-        if (!seesAll)
-            query = query.Where(t => t.ArchivedAt == null && t.Memberships.Any(m => m.UserId == actor.UserId));
+        if (!scope.All)
+            query = query.Where(t => scope.TenantIds.Contains(t.Id));
         else if (!includeArchived)
             query = query.Where(t => t.ArchivedAt == null);
 

@@ -6,6 +6,18 @@ namespace VirtPortal.Core.Users;
 /// </summary>
 public sealed record Actor(string UserId, string Name, IReadOnlySet<string> Roles)
 {
+    /// <summary>
+    /// The API token the user acts through, if any: the access table decides as for the user, then the
+    /// token's scope narrows the answer (one tenant, read-only).
+    /// </summary>
+    public Tokens.TokenScope? Token { get; init; }
+
+    /// <summary>
+    /// The same actor, reading: a read-only token's scope without its refusal of changes, to list what the user
+    /// could act on (an approval inbox) without acting.
+    /// </summary>
+    public Actor ForReading() => Token is { ReadOnly: true } token ? this with { Token = token with { ReadOnly = false } } : this;
+
     public bool IsAdmin => Roles.Contains(GlobalRoles.Admin);
 
     public bool IsApprover => Roles.Contains(GlobalRoles.Approver);

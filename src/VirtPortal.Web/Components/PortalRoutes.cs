@@ -13,6 +13,11 @@ public static class PortalRoutes
     public const string Wall = "/wall";
     public const string Login = "/Account/Login";
     public const string ChangePassword = "/Account/Manage/ChangePassword";
+    public const string Tokens = "/tokens";
+
+    /// <summary>The REST API's interactive reference (Scalar), over the OpenAPI document at <see cref="OpenApiDocument"/>.</summary>
+    public const string ApiReference = "/api";
+    public const string OpenApiDocument = "/openapi/v1.json";
 
     public static string Tenant(Guid id) => $"/tenants/{id}";
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using VirtPortal.Core.Access;
+using VirtPortal.Core.Tokens;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Security;
 
@@ -74,7 +75,7 @@ public sealed partial class ConsoleSessions(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-            if (!await SessionValidation.IsCurrentAsync(users, identityOptions.Value, session.Principal))
+            if (!await SessionValidation.IsCurrentAsync(users, identityOptions.Value, session.Principal, scope.ServiceProvider.GetRequiredService<ApiTokenService>()))
                 return ConsoleEndReason.SignInInvalid;
         }
 

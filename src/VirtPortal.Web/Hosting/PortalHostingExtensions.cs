@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -42,7 +43,7 @@ public static partial class PortalHostingExtensions
         return builder.Services.AddPortalCore(builder.Configuration, connectionString);
     }
 
-    /// <summary>Sign-in with hardened cookies, revalidation of open circuits, persisted keys, invite mail.</summary>
+    /// <summary>Sign-in with hardened cookies, API tokens for scripts, revalidation of open circuits, persisted keys, invite mail.</summary>
     public static WebApplicationBuilder AddPortalIdentity(this WebApplicationBuilder builder, IdentityBuilder identity)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -63,6 +64,9 @@ public static partial class PortalHostingExtensions
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
             .AddIdentityCookies();
+        // Scripts: personal API tokens (Authorization: Bearer vpt_…), for the REST API and the live hub.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenDefaults.Scheme, null);
+        services.AddProblemDetails();
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.LoginPath = "/Account/Login";

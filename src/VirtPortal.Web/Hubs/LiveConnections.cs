@@ -119,7 +119,8 @@ public sealed partial class LiveConnections(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-            current = await SessionValidation.IsCurrentAsync(users, identityOptions.Value, connection.Context.User ?? new());
+            current = await SessionValidation.IsCurrentAsync(users, identityOptions.Value, connection.Context.User ?? new(),
+                scope.ServiceProvider.GetRequiredService<Core.Tokens.ApiTokenService>());
         }
 
         if (!current)

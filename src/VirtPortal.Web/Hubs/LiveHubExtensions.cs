@@ -3,15 +3,15 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using VirtPortal.Core.Live;
+using VirtPortal.Web.Security;
 
 namespace VirtPortal.Web.Hubs;
 
 public static class LiveHubExtensions
 {
     /// <summary>
-    /// The live hub: SignalR, its authorization policy (the sign-in cookie today; an API-token scheme is
-    /// one more entry in the policy's schemes), the relay from the LiveUpdates bus and the revalidation of
-    /// open connections.
+    /// The live hub: SignalR, its authorization policy (the sign-in cookie for pages, a personal API token for
+    /// scripts), the relay from the LiveUpdates bus and the revalidation of open connections.
     /// </summary>
     public static WebApplicationBuilder AddPortalLive(this WebApplicationBuilder builder)
     {
@@ -22,7 +22,8 @@ public static class LiveHubExtensions
         // A resync of LiveResync.MaxEntities ids and versions is about 50 KB; SignalR's default limit is 32 KB.
         services.AddSignalR().AddHubOptions<LiveHub>(hub => hub.MaximumReceiveMessageSize = 128 * 1024);
         services.AddAuthorizationBuilder().AddPolicy(LiveHub.Policy, policy => policy
-            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+            // The cookie first: its challenge only sets the status, the token's then writes why.
+            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiTokenDefaults.Scheme)
             .RequireAuthenticatedUser());
 
         // A script is told 401/403, not sent to the sign-in page.

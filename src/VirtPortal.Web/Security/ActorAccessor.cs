@@ -17,13 +17,19 @@ public sealed class ActorAccessor(AuthenticationStateProvider authenticationStat
         return FromPrincipal(state.User) ?? throw new PortalAccessDeniedException("Sign in first.");
     }
 
+    /// <summary>
+    /// The actor a principal speaks for: the signed-in user, through the API token they presented if any (its
+    /// scope then narrows what the access table allows). A request that carries both a cookie and a token is
+    /// the token's: its identity alone is read, so the two are never mixed.
+    /// </summary>
     public static Actor? FromPrincipal(ClaimsPrincipal principal)
     {
         ArgumentNullException.ThrowIfNull(principal);
-        if (principal.Identity?.IsAuthenticated != true || principal.FindFirstValue(ClaimTypes.NameIdentifier) is not { } id)
+        var identity = principal.Identities.FirstOrDefault(i => i.IsAuthenticated && i.AuthenticationType == ApiTokenDefaults.Scheme) ?? principal.Identity as ClaimsIdentity;
+        if (identity?.IsAuthenticated != true || identity.FindFirst(ClaimTypes.NameIdentifier)?.Value is not { } id)
             return null;
-        var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).Where(GlobalRoles.IsKnown).ToHashSet(StringComparer.Ordinal);
-        var name = principal.FindFirstValue(PortalClaimsPrincipalFactory.DisplayNameClaim) ?? principal.Identity.Name ?? id;
-        return new Actor(id, name, roles);
+        var roles = identity.FindAll(ClaimTypes.Role).Select(c => c.Value).Where(GlobalRoles.IsKnown).ToHashSet(StringComparer.Ordinal);
+        var name = identity.FindFirst(PortalClaimsPrincipalFactory.DisplayNameClaim)?.Value ?? identity.Name ?? id;
+        return new Actor(id, name, roles) { Token = ApiTokenDefaults.ScopeOf(new ClaimsPrincipal(identity)) };
     }
 }

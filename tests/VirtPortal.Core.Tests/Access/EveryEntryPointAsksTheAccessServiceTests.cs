@@ -104,9 +104,9 @@ public sealed class EveryEntryPointAsksTheAccessServiceTests : PortalTestBase
         Assert.Equal(ownerLog.Entries.Select(e => e.Id), ownerHome.RecentActivity.Select(e => e.Id));
     }
 
-    private sealed record World(Guid TenantId, Guid ResourceId, Guid RequestId, string UserId, IReadOnlyDictionary<string, Actor> Actors);
+    private sealed record World(Guid TenantId, Guid ResourceId, Guid RequestId, Guid OperationId, string UserId, IReadOnlyDictionary<string, Actor> Actors);
 
-    /// <summary>Tenant Acme (an owner and a member) with a VM and a pending request; Globex with its own member; staff.</summary>
+    /// <summary>Tenant Acme (an owner and a member) with a VM, an operation on it and a pending request; Globex with its own member; staff.</summary>
     private async Task<World> ArrangeAsync()
     {
         var owner = await Host.CreateUserAsync("owner@acme.test");
@@ -126,14 +126,16 @@ public sealed class EveryEntryPointAsksTheAccessServiceTests : PortalTestBase
             Id = Guid.CreateVersion7(now), TenantId = acme, RequesterId = member.UserId, RequesterName = member.Name, Kind = RequestKind.NewVm,
             State = RequestState.PendingApproval, Name = "probe", SubmittedAt = now, CurrentStage = 1, StageCount = 1, LeaseDays = 7,
         };
+        var operation = Operation.Queue(resource, OperationKind.Reboot, member.UserId, now);
         await using (var db = Host.NewDb())
         {
             db.Resources.Add(resource);
+            db.Operations.Add(operation);
             db.Requests.Add(request);
             await db.SaveChangesAsync(Ct);
         }
 
-        return new World(acme, resource.Id, request.Id, loner.UserId, new Dictionary<string, Actor>
+        return new World(acme, resource.Id, request.Id, operation.Id, loner.UserId, new Dictionary<string, Actor>
         {
             ["member of another tenant"] = other,
             ["user of no tenant"] = loner,
@@ -187,6 +189,7 @@ public sealed class EveryEntryPointAsksTheAccessServiceTests : PortalTestBase
                 "tenantId" => world.TenantId,
                 "resourceId" => world.ResourceId,
                 "requestId" => world.RequestId,
+                "operationId" => world.OperationId,
                 _ => Guid.NewGuid(),
             };
         }

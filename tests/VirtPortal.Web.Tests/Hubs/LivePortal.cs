@@ -13,6 +13,7 @@ using VirtPortal.Core.Provisioning;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Tenancy;
+using VirtPortal.Core.Tokens;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Hubs;
 
@@ -159,6 +160,21 @@ public class LivePortal : PortalAppFactory
                     options.Cookies = cookies;
                 if (origin is not null)
                     options.Headers["Origin"] = origin;
+                options.Transports = transport;
+            })
+            .Build();
+
+    /// <summary>A personal API token of the user, made through the token service as the tokens page makes one.</summary>
+    public async Task<string> CreateTokenAsync(LiveUser user, Guid? tenantId = null, bool readOnly = false) =>
+        (await Services.GetRequiredService<ApiTokenService>().CreateAsync(
+            user.Actor, new ApiTokenDraft("live-test", DateTimeOffset.UtcNow.AddDays(1), tenantId, readOnly), TestContext.Current.CancellationToken)).Secret;
+
+    /// <summary>A SignalR client of the hub as a script with an API token: no cookie, no Origin, the token in the Authorization header.</summary>
+    public HubConnection TokenConnection(string token, HttpTransportType transport = HttpTransportType.WebSockets) =>
+        new HubConnectionBuilder()
+            .WithUrl(HubUrl, options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
                 options.Transports = transport;
             })
             .Build();

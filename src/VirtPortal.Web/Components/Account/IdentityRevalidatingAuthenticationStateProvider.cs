@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using VirtPortal.Core.Tokens;
 using VirtPortal.Core.Users;
 using VirtPortal.Web.Hosting;
 using VirtPortal.Web.Security;
@@ -27,6 +28,6 @@ internal sealed class IdentityRevalidatingAuthenticationStateProvider(
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var userManager = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        return await SessionValidation.IsCurrentAsync(userManager, options.Value, authenticationState.User);
+        return await SessionValidation.IsCurrentAsync(userManager, options.Value, authenticationState.User, scope.ServiceProvider.GetRequiredService<ApiTokenService>());
     }
 }
