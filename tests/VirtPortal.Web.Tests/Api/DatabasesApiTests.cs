@@ -1,0 +1,130 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VirtPortal.Core.Data;
+using VirtPortal.Core.Databases;
+using VirtPortal.Core.Resources;
+using VirtPortal.Core.Tenancy;
+
+namespace VirtPortal.Web.Tests.Api;
+
+/// <summary>Databases through the API: the page's details, backups (listed, taken as operations), the password's one look.</summary>
+public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPortal>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_database_reads_with_its_version_as_etag_and_a_vm_is_not_a_database()
+    {
+        var acme = await portal.AcmeAsync();
+        var database = await portal.DatabaseAsync(acme);
+        var vm = await portal.VmAsync(acme);
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+
+        using var response = await client.GetAsync($"/api/v1/databases/{database.Id}", Ct);
+        using var notOne = await client.GetAsync($"/api/v1/databases/{vm.Id}", Ct);
+
+        var details = await response.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(database.Name, details.GetProperty("resource").GetProperty("summary").GetProperty("name").GetString());
+        Assert.Equal("\"1\"", response.Headers.ETag?.Tag);
+        Assert.False(details.GetProperty("passwordWaiting").GetBoolean());
+        Assert.Equal("This is not a database.", (await notOne.ExpectAsync(HttpStatusCode.NotFound)).Detail());
+    }
+
+    [Fact]
+    public async Task Backups_list_newest_first_by_pages_and_only_a_ready_one_has_a_download_link()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        var (ready, pending, failed) = (await BackupAsync(database, DatabaseBackupState.Ready), await BackupAsync(database, DatabaseBackupState.Pending), await BackupAsync(database, DatabaseBackupState.Failed));
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+
+        using var first = await client.GetAsync($"/api/v1/databases/{database.Id}/backups?limit=2", Ct);
+        var page = await first.ExpectAsync(HttpStatusCode.OK);
+        using var second = await client.GetAsync($"/api/v1/databases/{database.Id}/backups?limit=2&cursor={page.GetProperty("nextCursor").GetString()}", Ct);
+        var rest = await second.ExpectAsync(HttpStatusCode.OK);
+
+        Assert.Equal([failed, pending], page.Items().Select(i => i.GetProperty("backup").Id()));
+        Assert.Equal([ready], rest.Items().Select(i => i.GetProperty("backup").Id()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, rest.GetProperty("nextCursor").ValueKind);
+        Assert.Equal($"/databases/{database.Id}/backups/{ready}/file", rest.Items()[0].GetProperty("downloadUrl").GetString());
+        Assert.All(page.Items(), i => Assert.Equal(System.Text.Json.JsonValueKind.Null, i.GetProperty("downloadUrl").ValueKind));
+        Assert.Equal("The backup failed.", page.Items()[0].GetProperty("backup").GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Taking_a_backup_queues_an_operation_to_poll_and_a_stale_version_queues_nothing()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+
+        using var stale = await client.PostAsync($"/api/v1/databases/{database.Id}/backups", headers: new Dictionary<string, string> { ["If-Match"] = "\"0\"" });
+        await stale.ExpectAsync(HttpStatusCode.PreconditionFailed);
+        Assert.Equal(0, await OperationsAsync(database.Id));
+        using var response = await client.PostAsync($"/api/v1/databases/{database.Id}/backups", headers: new Dictionary<string, string> { ["If-Match"] = "\"1\"" });
+
+        var operation = await response.ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Equal(("Backup", database.Id), (operation.GetProperty("kind").GetString(), operation.GetProperty("resourceId").GetGuid()));
+        Assert.Equal($"/api/v1/operations/{operation.Id()}", response.Headers.Location?.OriginalString);
+        Assert.Equal(1, await OperationsAsync(database.Id));
+    }
+
+    [Fact]
+    public async Task A_waiting_password_is_shown_once_and_then_the_page_says_it_was()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        await using (var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.DatabaseCredentials.Add(new DatabaseCredential
+            {
+                ResourceId = database.Id, IssuedAt = DateTimeOffset.UtcNow,
+                ProtectedPassword = portal.Services.GetRequiredService<DatabaseServerSecrets>().ProtectPassword("a-password-for-one-look"),
+            });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        using var helpdesk = await portal.ClientAsync(ApiPortal.Helpdesk);
+        using var refused = await helpdesk.PostAsync($"/api/v1/databases/{database.Id}/password");
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+        using var shown = await client.PostAsync($"/api/v1/databases/{database.Id}/password");
+        using var again = await client.PostAsync($"/api/v1/databases/{database.Id}/password");
+
+        Assert.Equal("This database does not exist or you may not see it.", (await refused.ExpectAsync(HttpStatusCode.NotFound)).Detail());
+        Assert.Equal("a-password-for-one-look", (await shown.ExpectAsync(HttpStatusCode.OK)).GetProperty("password").GetString());
+        Assert.Equal("no-store", shown.Headers.CacheControl?.ToString());
+        Assert.Equal("The password was shown once already. If it is lost, ask for a new one with rotate-password.", (await again.ExpectAsync(HttpStatusCode.Conflict)).Detail());
+    }
+
+    [Fact]
+    public async Task Another_tenants_member_cannot_back_up_or_rotate_and_nothing_is_queued()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        var stranger = await portal.UserAsync((await portal.GlobexAsync(), TenantRole.Owner));
+        using var client = portal.Client((await portal.TokenAsync(stranger)).Secret);
+
+        using var backup = await client.PostAsync($"/api/v1/databases/{database.Id}/backups");
+        using var rotate = await client.PostAsync($"/api/v1/databases/{database.Id}/rotate-password");
+        using var list = await client.GetAsync($"/api/v1/databases/{database.Id}/backups", Ct);
+
+        Assert.Equal("This database does not exist or you may not see it.", (await backup.ExpectAsync(HttpStatusCode.NotFound)).Detail());
+        await rotate.ExpectAsync(HttpStatusCode.NotFound);
+        await list.ExpectAsync(HttpStatusCode.NotFound);
+        Assert.Equal(0, await OperationsAsync(database.Id));
+    }
+
+    private async Task<int> OperationsAsync(Guid resourceId)
+    {
+        await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        return await db.Operations.CountAsync(o => o.ResourceId == resourceId, Ct);
+    }
+
+    private async Task<Guid> BackupAsync(Resource database, DatabaseBackupState state)
+    {
+        await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        var backup = DatabaseBackups.Queue(db, database, "test", DateTimeOffset.UtcNow);
+        backup.State = state;
+        backup.SizeBytes = state == DatabaseBackupState.Ready ? 4096 : 0;
+        await db.SaveChangesAsync(Ct);
+        await Task.Delay(2, Ct);
+        return backup.Id;
+    }
+}
