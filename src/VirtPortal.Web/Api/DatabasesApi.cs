@@ -51,6 +51,14 @@ public static class DatabasesApi
             .WithDescription("The password issued when the database was made or its password rotated, in this answer only: it is deleted as it is shown. 409 when none waits (it was shown already).")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExamples(response: ApiExamples.RevealedPassword);
+        group.MapPut("/{id:guid}/file", ReplaceFileAsync).WithName("ReplaceSqliteDatabaseFile")
+            .WithSummary("Replace an embedded SQLite database's file")
+            .WithDescription("The body is the new file (application/octet-stream), at most the database's disk size. It replaces the database only once it passed "
+                + "PRAGMA integrity_check; a file that fails it is refused and the database stays as it was. Its current file downloads from the portal's download URL.")
+            .Accepts<Stream>("application/octet-stream")
+            // The service stops reading at the database's own disk size, which may be above the server's default body limit.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
+            .WithExamples(response: ApiExamples.DatabaseDetails);
         return group;
     }
 
@@ -87,6 +95,16 @@ public static class DatabasesApi
         return await databases.RevealPasswordAsync(user.Actor(), id, ct) is { } password
             ? TypedResults.Ok(new RevealedPassword(id, password))
             : TypedResults.Problem(NoPasswordWaiting, statusCode: StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<Ok<DatabaseDetails>> ReplaceFileAsync(
+        Guid id, ClaimsPrincipal user, HttpRequest request, DatabaseService databases, CancellationToken ct)
+    {
+        var actor = user.Actor();
+        await databases.ReplaceSqliteFileAsync(actor, id, request.Body, ct);
+        var details = await databases.GetAsync(actor, id, ct);
+        ApiVersions.Tag(request.HttpContext.Response, details.Resource.Summary.Version);
+        return TypedResults.Ok(details);
     }
 
     private static async Task<Accepted<ResourceOperationView>> ActAsync(

@@ -111,6 +111,44 @@ public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPorta
         Assert.Equal(0, await OperationsAsync(database.Id));
     }
 
+    [Fact]
+    public async Task A_requested_sqlite_database_takes_a_sound_file_and_refuses_one_that_is_not_on_its_field()
+    {
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+        using var offerings = await client.GetAsync("/api/v1/catalog/offerings", Ct);
+        var sqlite = (await offerings.ExpectAsync(HttpStatusCode.OK)).Items().Single(o => o.GetProperty("engine").GetString() == "Sqlite").Id();
+        using var submitted = await client.PostAsync("/api/v1/requests", new { kind = "NewDatabase", tenantId = await portal.AcmeAsync(), name = $"db{Guid.NewGuid():N}"[..10], offeringId = sqlite, leaseDays = 7 });
+        var request = (await submitted.ExpectAsync(HttpStatusCode.Created)).GetProperty("request");
+        if (request.GetProperty("state").GetString() == "PendingApproval")
+        {
+            using var approver = await portal.ClientAsync(ApiPortal.Approver);
+            using var approved = await approver.PostAsync($"/api/v1/approvals/{request.Id()}/approve");
+            await approved.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        var done = await client.PollAsync($"/api/v1/requests/{request.Id()}", r => r.GetProperty("request").GetProperty("state").GetString() is "Completed" or "Failed");
+        Assert.Equal("Completed", done.GetProperty("request").GetProperty("state").GetString());
+        var database = done.GetProperty("resourceId").GetGuid();
+        using var read = await client.GetAsync($"/api/v1/databases/{database}", Ct);
+        await read.ExpectAsync(HttpStatusCode.OK);
+        var sound = Path.Combine(portal.DataDirectory, $"sound-{Guid.NewGuid():N}.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sound};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new Microsoft.Data.Sqlite.SqliteCommand("CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('Ada');", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        using var words = new ByteArrayContent("not a database at all, just words"u8.ToArray());
+        using var refused = await client.PutAsync($"/api/v1/databases/{database}/file", words, Ct);
+        using var file = new ByteArrayContent(await File.ReadAllBytesAsync(sound, Ct));
+        using var replaced = await client.PutAsync($"/api/v1/databases/{database}/file", file, Ct);
+
+        Assert.Single((await refused.ExpectAsync(HttpStatusCode.UnprocessableEntity)).FieldErrors("file"));
+        await replaced.ExpectAsync(HttpStatusCode.OK);
+        Assert.NotEqual(read.Headers.ETag!.Tag, replaced.Headers.ETag!.Tag);
+    }
+
     private async Task<int> OperationsAsync(Guid resourceId)
     {
         await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
