@@ -92,6 +92,26 @@ public sealed class ConsoleApiTests(ConsolePortal portal) : IClassFixture<Consol
     }
 
     [Fact]
+    public async Task An_open_console_ends_when_the_token_that_opened_it_is_revoked()
+    {
+        var (member, _, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
+        var token = await TokenAsync(member.Actor);
+        using var http = Client(token.Secret);
+        using var response = await http.PostAsync($"/api/v1/resources/{vm}/console-ticket");
+        var socket = Socket(token.Secret, await response.ExpectAsync(HttpStatusCode.OK));
+        await socket.ConnectAsync(portal.ConsoleUrl(vm), Ct);
+        await using var client = new RfbClient(socket);
+        await client.HandshakeAsync(Ct);
+        using var server = await vnc.NextClientAsync(Ct);
+
+        await portal.Services.GetRequiredService<ApiTokenService>().RevokeAsync(member.Actor, token.Token.Id, Ct);
+
+        Assert.Equal((WebSocketCloseStatus)4001, await ConsolePortal.ReadUntilClosedAsync(client.Socket));
+        Assert.True(await server.ClosedAsync(Ct));
+        Assert.Contains("sign-in no longer valid", (await portal.SingleAuditAsync(member, AuditActions.ConsoleEnded)).Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Someone_outside_the_tenant_is_told_the_vm_does_not_exist_and_a_vm_without_a_console_says_why()
     {
         var (_, tenant, vm) = await portal.MemberWithVncVmAsync(vnc.Port);
