@@ -48,8 +48,10 @@ public static class DatabasesApi
             .WithExamples(response: ApiExamples.OperationView with { Kind = OperationKind.RotatePassword });
         group.MapPost("/{id:guid}/password", RevealAsync).WithName("RevealDatabasePassword")
             .WithSummary("Show a database's password, once")
-            .WithDescription("The password issued when the database was made or its password rotated, in this answer only: it is deleted as it is shown. 409 when none waits (it was shown already).")
+            .WithDescription("The password issued when the database was made or its password rotated, in this answer only: it is deleted as it is shown, "
+                + "and no Idempotency-Key keeps it for a repeat. 409 when none waits (it was shown already).")
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithMetadata(SecretAnswer.Instance)
             .WithExamples(response: ApiExamples.RevealedPassword);
         group.MapPut("/{id:guid}/file", ReplaceFileAsync).WithName("ReplaceSqliteDatabaseFile")
             .WithSummary("Replace an embedded SQLite database's file")

@@ -33,7 +33,9 @@ public static class UsersApi
         group.MapGet("/{id}", GetAsync).WithName("GetUser").WithSummary("Get an account with its tenants")
             .WithDescription("Admins only.").WithExamples(response: ApiExamples.UserDetails);
         group.MapPost("/", CreateAsync).WithName("CreateUser").WithSummary("Create an account")
-            .WithDescription("Admins only. Without a password the answer holds a one-time set-password link for the user (shown once, mailed when the portal can send mail). With tenantId, the account joins that tenant in tenantRole.")
+            .WithDescription("Admins only. Without a password the answer holds a one-time set-password link for the user (shown once, mailed when the portal can send mail; "
+                + "no Idempotency-Key keeps it for a repeat, which is told the account exists: POST …/invite makes a new link). With tenantId, the account joins that tenant in tenantRole.")
+            .WithMetadata(SecretAnswer.Instance)
             .WithExamples(ApiExamples.NewUser, ApiExamples.CreatedUser);
         group.MapPut("/{id}/roles", SetRolesAsync).WithName("SetUserRoles").WithSummary("Set an account's portal roles")
             .WithDescription("Admins only. The account's open sessions and tokens act with the new roles from their next check on.")
@@ -43,7 +45,8 @@ public static class UsersApi
         group.MapPost("/{id}/unlock", UnlockAsync).WithName("UnlockUser").WithSummary("Unlock an account")
             .WithDescription("Admins only.").WithExamples(response: ApiExamples.UserDetails);
         group.MapPost("/{id}/invite", InviteAsync).WithName("InviteUser").WithSummary("Make a new set-password link for an account")
-            .WithDescription("Admins only. Using it, or any change of password, voids the earlier links.").WithExamples(response: ApiExamples.Invite);
+            .WithDescription("Admins only. Using it, or any change of password, voids the earlier links; no Idempotency-Key keeps it for a repeat, which makes another.")
+            .WithMetadata(SecretAnswer.Instance).WithExamples(response: ApiExamples.Invite);
         return group;
     }
 

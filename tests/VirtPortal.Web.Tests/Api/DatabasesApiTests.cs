@@ -95,6 +95,34 @@ public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPorta
     }
 
     [Fact]
+    public async Task A_repeat_of_the_passwords_look_with_its_idempotency_key_is_told_it_was_shown_and_the_password_is_not_kept()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        await using (var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.DatabaseCredentials.Add(new DatabaseCredential
+            {
+                ResourceId = database.Id, IssuedAt = DateTimeOffset.UtcNow,
+                ProtectedPassword = portal.Services.GetRequiredService<DatabaseServerSecrets>().ProtectPassword("kept-nowhere-password"),
+            });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
+
+        using var shown = await client.PostAsync($"/api/v1/databases/{database.Id}/password", headers: key);
+        using var repeat = await client.PostAsync($"/api/v1/databases/{database.Id}/password", headers: key);
+
+        Assert.Equal("kept-nowhere-password", (await shown.ExpectAsync(HttpStatusCode.OK)).GetProperty("password").GetString());
+        await repeat.ExpectAsync(HttpStatusCode.Conflict);
+        Assert.False(repeat.Headers.Contains("Idempotent-Replayed"));
+        await using var check = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        Assert.DoesNotContain(await check.IdempotencyRecords.AsNoTracking().Select(r => r.Body).ToListAsync(Ct),
+            body => body != null && System.Text.Encoding.UTF8.GetString(body).Contains("kept-nowhere-password", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Another_tenants_member_cannot_back_up_or_rotate_and_nothing_is_queued()
     {
         var database = await portal.DatabaseAsync(await portal.AcmeAsync());
