@@ -7,13 +7,16 @@ using VirtPortal.Core.Users;
 namespace VirtPortal.Core.Audit;
 
 /// <summary>
-/// What to search the audit log for. <see cref="Actor"/> matches part of the actor's name, ignoring
-/// case; <see cref="Action"/> is an exact action name; <see cref="From"/> is inclusive and
-/// <see cref="To"/> exclusive. Null means "any".
+/// What to search the audit log for. <see cref="Actor"/> matches part of the actor's name and
+/// <see cref="Target"/> part of the target's words ("VM build-agent"), both ignoring case; <see cref="Action"/>
+/// is an exact action name; <see cref="From"/> is inclusive and <see cref="To"/> exclusive. Null means "any".
 /// </summary>
 public sealed record AuditFilter(
     Guid? TenantId = null, string? Actor = null, string? Action = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
-    int Skip = 0, int Take = 50);
+    int Skip = 0, int Take = 50, string? Target = null);
+
+/// <summary>A page of entries, newest first by id, and the id to continue after (null on the last page).</summary>
+public sealed record AuditSlice(IReadOnlyList<AuditEntry> Entries, long? Next);
 
 /// <summary>One page of entries, newest first, and how many match in all.</summary>
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, int Total);
@@ -67,26 +70,37 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory, P
             throw new PortalValidationException(nameof(filter.Skip), "Skip cannot be negative.");
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = Within(db, scope);
-        if (filter.TenantId is { } tenantId)
-            query = query.Where(e => e.TenantId == tenantId);
-        if (!string.IsNullOrWhiteSpace(filter.Actor))
-        {
-            // LIKE ignores ASCII case in SQLite; the user's text is matched literally, wildcards included.
-            var pattern = $"%{EscapeLike(filter.Actor.Trim())}%";
-            query = query.Where(e => EF.Functions.Like(e.ActorName, pattern, LikeEscape));
-        }
-        if (!string.IsNullOrWhiteSpace(filter.Action))
-            query = query.Where(e => e.Action == filter.Action);
-        if (filter.From is { } from)
-            query = query.Where(e => e.At >= from);
-        if (filter.To is { } to)
-            query = query.Where(e => e.At < to);
-
+        var query = Filtered(Within(db, scope), filter);
         var total = await query.CountAsync(ct);
         var entries = await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
             .Skip(filter.Skip).Take(filter.Take).ToListAsync(ct);
         return new AuditPage(entries, total);
+    }
+
+    /// <summary>
+    /// A page of the entries the actor reads for scripts: newest first by id (ids only grow, so a page never
+    /// shifts under entries written meanwhile), continuing after the id <paramref name="after"/>. The filter's
+    /// Skip and Take are not used; the scope and the refusals are those of <see cref="SearchAsync"/>.
+    /// </summary>
+    [Requires(Permission.AuditRead, AccessTargetKind.Tenant)]
+    public async Task<AuditSlice> PageAsync(Actor actor, AuditFilter filter, long? after, int limit, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(filter);
+        var scope = filter.TenantId is { } asked
+            ? await ReadTenantAsync(actor, asked, ct)
+            : await OpenAsync(actor, ct);
+        if (limit is < 1 or > MaxTake)
+            throw new PortalValidationException("limit", $"A page holds 1 to {MaxTake} entries.");
+        if (filter.From is { } from && filter.To is { } to && to <= from)
+            throw new PortalValidationException(nameof(filter.To), "The end of the time range comes after its start.");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = Filtered(Within(db, scope), filter);
+        if (after is { } last)
+            query = query.Where(e => e.Id < last);
+        var rows = await query.OrderByDescending(e => e.Id).Take(limit + 1).ToListAsync(ct);
+        return rows.Count > limit ? new AuditSlice([.. rows.Take(limit)], rows[limit - 1].Id) : new AuditSlice(rows, null);
     }
 
     /// <summary>The action names present in the entries the actor reads, for the action filter.</summary>
@@ -130,6 +144,30 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory, P
             return query;
         var visible = scope.TenantIds.Select(id => (Guid?)id).ToList();
         return query.Where(e => visible.Contains(e.TenantId));
+    }
+
+    private static IQueryable<AuditEntry> Filtered(IQueryable<AuditEntry> query, AuditFilter filter)
+    {
+        if (filter.TenantId is { } tenantId)
+            query = query.Where(e => e.TenantId == tenantId);
+        if (!string.IsNullOrWhiteSpace(filter.Actor))
+        {
+            // LIKE ignores ASCII case in SQLite; the user's text is matched literally, wildcards included.
+            var pattern = $"%{EscapeLike(filter.Actor.Trim())}%";
+            query = query.Where(e => EF.Functions.Like(e.ActorName, pattern, LikeEscape));
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Target))
+        {
+            var pattern = $"%{EscapeLike(filter.Target.Trim())}%";
+            query = query.Where(e => EF.Functions.Like(e.Target, pattern, LikeEscape));
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Action))
+            query = query.Where(e => e.Action == filter.Action);
+        if (filter.From is { } from)
+            query = query.Where(e => e.At >= from);
+        if (filter.To is { } to)
+            query = query.Where(e => e.At < to);
+        return query;
     }
 
     private static string EscapeLike(string text) =>

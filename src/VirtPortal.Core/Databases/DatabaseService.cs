@@ -70,8 +70,25 @@ public sealed partial class DatabaseService(
         var health = new DatabaseHealthView(summary.State, summary.ConfirmedAt, server?.State, server?.LastSeenAt, readsServerWords ? server?.LastError : null);
         return new DatabaseDetails(
             resourceDetails, engine, resource.OfferingId, offering?.Name ?? "", server?.Name, resource.DatabaseName, health, issuedAt is not null, issuedAt,
-            [.. backups.Select(b => new DatabaseBackupView(b.Id, b.State, b.CreatedAt, b.FinishedAt, b.SizeBytes, b.State == DatabaseBackupState.Failed ? "The backup failed." : null))],
+            [.. backups.Select(View)],
             server is not null && resource.DatabaseName is { } name ? ConnectionOf(server, name) : null);
+    }
+
+    /// <summary>The database's backups, newest first, a page at a time (the page shows the <see cref="RecentBackups"/> newest).</summary>
+    [Requires(Permission.ResourceView, AccessTargetKind.Resource)]
+    public async Task<Page<DatabaseBackupView>> BackupsAsync(Actor actor, Guid resourceId, PageRequest page, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(page);
+        await access.RequireAsync(actor, Permission.ResourceView, AccessTarget.Resource(resourceId), "view database", ct);
+        var limit = page.Checked;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await DatabaseAsync(db, resourceId, ct);
+        var query = db.DatabaseBackups.AsNoTracking().Where(b => b.ResourceId == resourceId && b.State != DatabaseBackupState.Deleted);
+        if (page.After is { } after)
+            query = query.Where(b => b.Id.CompareTo(after) < 0);
+        var rows = await query.OrderByDescending(b => b.Id).Take(limit + 1).ToListAsync(ct);
+        return Paging.Of([.. rows.Select(View)], page, b => b.Id);
     }
 
     /// <summary>The database's size and open sessions as its server reports them now; null when the server does not answer.</summary>
@@ -253,6 +270,9 @@ public sealed partial class DatabaseService(
 
         return string.IsNullOrEmpty(host) ? null : new DatabaseConnection(host, port ?? NpgsqlConnection.DefaultPort, databaseName, DatabaseNames.OwnerOf(databaseName));
     }
+
+    private static DatabaseBackupView View(DatabaseBackup b) =>
+        new(b.Id, b.State, b.CreatedAt, b.FinishedAt, b.SizeBytes, b.State == DatabaseBackupState.Failed ? "The backup failed." : null);
 
     private static async Task<Resource> DatabaseAsync(PortalDbContext db, Guid resourceId, CancellationToken ct)
     {

@@ -1,10 +1,16 @@
+using VirtPortal.Core.Audit;
 using VirtPortal.Core.Catalog;
+using VirtPortal.Core.Databases;
+using VirtPortal.Core.Hosts;
+using VirtPortal.Core.Monitoring;
 using VirtPortal.Core.Policies;
 using VirtPortal.Core.Provisioning;
+using VirtPortal.Core.Reconciliation;
 using VirtPortal.Core.Requests;
 using VirtPortal.Core.Resources;
 using VirtPortal.Core.Tenancy;
 using VirtPortal.Core.Tokens;
+using VirtPortal.Core.Users;
 
 namespace VirtPortal.Web.Api;
 
@@ -25,7 +31,14 @@ public static class ApiExamples
     private static readonly Guid Resource = Guid.Parse("019ae1f5-1d3b-7f5c-9a7b-2c3d4e5f6a71");
     private static readonly Guid Operation = Guid.Parse("019ae1f6-2e4c-7a6d-8b8c-3d4e5f6a7b82");
     private static readonly Guid Token = Guid.Parse("019ae1f7-3f5d-7b7e-9c9d-4e5f6a7b8c93");
+    private static readonly Guid Database = Guid.Parse("019ae1f8-4a6e-7c8f-8dae-5f6a7b8c9da4");
+    private static readonly Guid Backup = Guid.Parse("019ae1f9-5b7f-7d90-9ebf-6a7b8c9daeb5");
+    private static readonly Guid Host = Guid.Parse("019ae1fa-6c80-7ea1-8fc0-7b8c9daebfc6");
+    private static readonly Guid Server = Guid.Parse("019ae1fb-7d91-7fb2-90d1-8c9daebfc0d7");
+    private const string User = "5d0c7f3e-2b1a-4c9d-8e7f-6a5b4c3d2e1f";
     private static readonly DateTimeOffset At = new(2026, 12, 1, 9, 30, 0, TimeSpan.Zero);
+
+    public static Guid TenantId => Tenant;
 
     public static TBuilder WithExamples<TBuilder>(this TBuilder builder, object? request = null, object? response = null)
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new ApiExample(request, response));
@@ -90,4 +103,72 @@ public static class ApiExamples
         new(Token, "ci-pipeline", "vpt_Xq7k…", Tenant, "Acme Research", false, At, At.AddDays(90), At.AddHours(2), null, ApiTokenState.Active);
 
     public static CreatedApiToken CreatedToken { get; } = new(TokenView with { LastUsedAt = null }, "vpt_Xq7kR2mZ9pL4tW8yB3nC6dF5gH2jK7sA1eQ0uV9xYzw");
+
+    public static ConsoleTicket ConsoleTicket { get; } = new(
+        "q8Zr3kLm0PxV7tYb2NcW5hJd9FgS4aEu1iOo6yTzR-c", At.AddMinutes(1), false, $"wss://portal.example.com/console/{Resource}",
+        ["binary", "vp-ticket.q8Zr3kLm0PxV7tYb2NcW5hJd9FgS4aEu1iOo6yTzR-c"]);
+
+    public static MetricSeries<MetricPoint> VmSeries { get; } = new(Resource, MetricRange.Hour, 300,
+        [new MetricPoint(At, 12.5, 734_003_200, 1_073_741_824, 20_480, 153_600, 4_096, 2_048), new MetricPoint(At.AddMinutes(5), 31.0, 801_112_064, 1_073_741_824, 0, 409_600, 65_536, 8_192)]);
+
+    public static MetricSeries<DatabaseSample> DatabaseSeries { get; } = new(Database, MetricRange.Day, 300,
+        [new DatabaseSample(At, 52_428_800, 3), new DatabaseSample(At.AddMinutes(5), 52_690_944, 7)]);
+
+    private static ResourceSummary DatabaseSummary { get; } = ResourceSummary with { Id = Database, Name = "orders", Kind = ResourceKind.Database, VCpus = 0, RamMiB = 0, DiskGiB = 5, HostName = null };
+
+    public static DatabaseBackupView BackupView { get; } = new(Backup, DatabaseBackupState.Ready, At, At.AddSeconds(4), 5_242_880, null);
+
+    public static DatabaseDetails DatabaseDetails { get; } = new(
+        ResourceDetails with { Summary = DatabaseSummary, PlacementReason = "pg-1: the fewest databases (3 of 50)", Operations = [] }, DatabaseEngineKind.PostgreSql, Offering, "PostgreSQL small", "pg-1", "vp_orders",
+        new DatabaseHealthView(ResourceState.Running, At.AddMinutes(5), DatabaseServerState.Online, At.AddMinutes(5), null), true, At,
+        [BackupView], new DatabaseConnection("pg-1.example.com", 5432, "vp_orders", "vp_orders"));
+
+    public static DatabaseBackupItem BackupItem { get; } = new(BackupView, $"/databases/{Database}/backups/{Backup}/file");
+
+    public static RevealedPassword RevealedPassword { get; } = new(Database, "Tq4w-Zk9p-Hx2m-Lr7v");
+
+    public static TenantSummary TenantSummary { get; } = new(Tenant, "Acme Research", "The research group's VMs and databases.", false, 4, TenantRole.Owner, TenantQuota.Default);
+
+    public static TenantDetails TenantDetails { get; } = new(TenantSummary,
+        [new TenantMemberView(User, "mia@acme.example", "Mia Member", TenantRole.Owner, At)], CanManageMembers: true, CanAdminister: true);
+
+    public static TenantBody TenantBody { get; } = new("Acme Research", "The research group's VMs and databases.", TenantQuota.Default);
+
+    public static NewMemberBody NewMemberBody { get; } = new("sam@acme.example", TenantRole.Member);
+
+    public static TenantPolicy Policy { get; } = new()
+    {
+        TenantId = Tenant, AutoApprove = true, AutoMaxVCpus = 4, AutoMaxRamMiB = 8192, AutoMaxDiskGiB = 100, AutoMaxLeaseDays = 14, MaxLeaseDays = 90,
+        Stages = [new ApprovalStage { Mode = StageMode.AnyOf }], ApprovalTimeLimit = TimeSpan.FromDays(3),
+    };
+
+    public static UserSummary UserSummary { get; } = new(User, "mia@acme.example", "Mia Member", [], false, true, 1, At);
+
+    public static UserDetails UserDetails { get; } = new(UserSummary, [new UserMembershipView(Tenant, "Acme Research", TenantRole.Owner, false)]);
+
+    public static NewUser NewUser { get; } = new("sam@acme.example", "Sam Sample", [], Tenant, TenantRole.Member);
+
+    public static InviteAnswer Invite { get; } = new("https://portal.example.com/Account/SetPassword?user=5d0c7f3e-2b1a-4c9d-8e7f-6a5b4c3d2e1f&code=Q2ZESjhB…", false);
+
+    public static CreatedUserAnswer CreatedUser { get; } = new(UserDetails with { User = UserSummary with { Email = "sam@acme.example", DisplayName = "Sam Sample", HasPassword = false } }, Invite);
+
+    public static HostInput HostInput { get; } = new("kvm-1", HostDriver.Libvirt, "qemu+ssh://virt@kvm-1.example.com/system", HostAcceleration.Auto, 4, 1);
+
+    public static HostView HostView { get; } = new(Host, "kvm-1", HostDriver.Libvirt, "qemu+ssh://virt@kvm-1.example.com/system", "kvm", HostState.Online, 4, 1,
+        16, 65_536, 2_000, 12, 24_576, 240, 9, At.AddMinutes(5), null, true, true, null);
+
+    public static ConnectionTest HostTest { get; } = new(new HostFacts("kvm-1", 16, 65_536, 2_000, 1_250, "libvirt 10.0.0", true, "/dev/kvm is usable"), null);
+
+    public static DatabaseServerInput DatabaseServerInput { get; } = new("pg-1", "Host=pg-1.example.com;Username=vp_admin;Password=…", "pg-1.example.com", 5432, 50, 500);
+
+    public static DatabaseServerView DatabaseServerView { get; } = new(Server, "pg-1", DatabaseEngineKind.PostgreSql, "pg-1.example.com:5432 as vp_admin", "pg-1.example.com", 5432,
+        DatabaseServerState.Online, 50, 500, 3, 15, "PostgreSQL 16.4", At.AddMinutes(5), null);
+
+    public static DatabaseServerTest DatabaseServerTest { get; } = new("PostgreSQL 16.4", null);
+
+    public static AuditEntryView AuditEntry { get; } = new(4711, At, User, "Mia Member", AuditActions.ResourceAction(OperationKind.Reboot), Tenant, "VM build-agent", "Reboot");
+
+    public static DriftView DriftView { get; } = new(42, "kvm-1", Resource, Tenant, "build-agent", DriftKind.StateChanged, "Running", "Shutoff", At);
+
+    public static ApiPage<DriftView> DriftSettled { get; } = new([], null);
 }

@@ -34,6 +34,35 @@ public sealed record PageQuery(
         return new PageRequest(after, Limit ?? PageRequest.DefaultLimit);
     }
 
+    /// <summary>The page asked for in a list whose ids are numbers (the audit log, drift), newest first too: the id to continue after, and the checked limit.</summary>
+    public (long? After, int Limit) ToNumberedRequest()
+    {
+        long? after = null;
+        if (Cursor is { Length: > 0 } cursor)
+        {
+            try
+            {
+                var bytes = Convert.FromBase64String(cursor.Replace('-', '+').Replace('_', '/') + new string('=', (4 - cursor.Length % 4) % 4));
+                after = bytes.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(bytes) : throw new FormatException();
+            }
+            catch (FormatException)
+            {
+                throw new PortalValidationException("cursor", "Use the nextCursor of the previous page.");
+            }
+        }
+
+        return (after, new PageRequest(null, Limit ?? PageRequest.DefaultLimit).Checked);
+    }
+
+    /// <summary>A page of a numbered list, continuing after <paramref name="next"/> (null on the last page).</summary>
+    public static ApiPage<T> Answer<T>(IReadOnlyList<T> items, long? next)
+    {
+        var bytes = new byte[8];
+        if (next is { } id)
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes, id);
+        return new ApiPage<T>(items, next is null ? null : Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
+    }
+
     public static ApiPage<T> Answer<T>(Page<T> page)
     {
         ArgumentNullException.ThrowIfNull(page);

@@ -12,6 +12,16 @@ public sealed class IdempotentEndpoint
 }
 
 /// <summary>
+/// Marks an endpoint whose answer holds a secret shown once (a database's password, a set-password link): its
+/// answer is never kept for a replay, so the secret is not stored beside it; a repeat runs again and is told what
+/// the first left (shown already, already exists).
+/// </summary>
+public sealed class SecretAnswer
+{
+    public static SecretAnswer Instance { get; } = new();
+}
+
+/// <summary>
 /// <c>Idempotency-Key</c> on a POST, as Stripe has it: the first request with a key runs and its answer is kept
 /// 24 hours; a repeat with the same method, path and body gets that answer again (with
 /// <c>Idempotent-Replayed: true</c>) and runs nothing; a repeat with anything else gets 422. Repeats that arrive
@@ -27,6 +37,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!HttpMethods.IsPost(context.Request.Method) || context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
+            || context.GetEndpoint()?.Metadata.GetMetadata<SecretAnswer>() is not null
             || !context.Request.Headers.TryGetValue(Header, out var values) || ActorAccessor.FromPrincipal(context.User) is not { } actor)
         {
             await next(context);

@@ -57,6 +57,15 @@ public static class PortalApi
         api.MapResourcesApi();
         api.MapOperationsApi();
         api.MapTokensApi();
+        api.MapConsoleApi();
+        api.MapMetricsApi();
+        api.MapDatabasesApi();
+        api.MapTenantsApi();
+        api.MapUsersApi();
+        api.MapHostsApi();
+        api.MapDatabaseServersApi();
+        api.MapDriftApi();
+        api.MapAuditApi();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,10 @@ public sealed partial class ConsoleProxy(
         ArgumentNullException.ThrowIfNull(context);
         var resourceId = Guid.Parse((string)context.GetRouteValue("resourceId")!, CultureInfo.InvariantCulture);
         var ct = context.RequestAborted;
+        // A script opens the console with its API token (decision 0012: a request that carries one is the token's).
+        var token = await context.AuthenticateAsync(ApiTokenDefaults.Scheme);
+        if (!token.None)
+            context.User = token.Principal ?? new System.Security.Claims.ClaimsPrincipal();
         if (ActorAccessor.FromPrincipal(context.User) is not { } actor)
         {
             LogAnonymous(resourceId);

@@ -78,6 +78,8 @@ public sealed class ApiTokenAuthenticationHandler(
             new(identity.Value.ClaimsIdentity.SecurityStampClaimType, await users.GetSecurityStampAsync(user)),
             new(ApiTokenDefaults.TokenIdClaim, scope.TokenId.ToString()),
             new(ApiTokenDefaults.TokenReadOnlyClaim, scope.ReadOnly ? "true" : "false"),
+            // A token is its own sign-in session: a console ticket it takes is good with it only.
+            new(PortalClaimsPrincipalFactory.SessionClaim, "token:" + scope.TokenId.ToString("N")),
         };
         if (scope.TenantId is { } tenant)
             claims.Add(new Claim(ApiTokenDefaults.TokenTenantClaim, tenant.ToString()));

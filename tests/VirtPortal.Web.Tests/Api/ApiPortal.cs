@@ -110,6 +110,22 @@ public class ApiPortal : PortalAppFactory
         return vm;
     }
 
+    /// <summary>A running database of the tenant on the embedded server, stored as provisioning leaves one.</summary>
+    public async Task<Resource> DatabaseAsync(Guid tenantId)
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        var now = DateTimeOffset.UtcNow;
+        var database = new Resource
+        {
+            Id = Guid.CreateVersion7(now), TenantId = tenantId, Kind = ResourceKind.Database, Name = $"db-{Guid.NewGuid():N}"[..12], DiskGiB = 1,
+            State = ResourceState.Running, CreatedAt = now, LeaseEndsAt = now.AddDays(7), Version = 1,
+            OfferingId = await db.DatabaseOfferings.Select(o => (Guid?)o.Id).FirstOrDefaultAsync(Ct),
+        };
+        db.Resources.Add(database);
+        await db.SaveChangesAsync(Ct);
+        return database;
+    }
+
     /// <summary>A user of the portal's own, member of the given tenants, made as an admin makes one (no password: tokens need none).</summary>
     public async Task<Actor> UserAsync(params (Guid Tenant, TenantRole Role)[] memberships)
     {

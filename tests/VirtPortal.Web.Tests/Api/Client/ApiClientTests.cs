@@ -91,7 +91,7 @@ public sealed class ApiClientTests(ApiPortal portal) : IClassFixture<ApiPortal>
     {
         var admin = await portal.AdminActorAsync();
         var tenantId = await portal.Services.GetRequiredService<TenantService>().CreateAsync(admin, $"gen-{Guid.NewGuid():N}"[..12], null, Core.Tenancy.TenantQuota.Default, Ct);
-        var member = await portal.UserAsync((tenantId, TenantRole.Member));
+        var member = await portal.UserAsync((tenantId, Core.Tenancy.TenantRole.Member));
         return (tenantId, Client((await portal.TokenAsync(member)).Secret), Client((await portal.TokenAsync(ApiPortal.Approver)).Secret));
     }
 
