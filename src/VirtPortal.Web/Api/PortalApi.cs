@@ -57,6 +57,7 @@ public static class PortalApi
         api.MapResourcesApi();
         api.MapOperationsApi();
         api.MapTokensApi();
+        api.MapWebhooksApi();
         return app;
     }
 
