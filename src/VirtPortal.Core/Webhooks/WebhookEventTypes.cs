@@ -56,7 +56,7 @@ public static partial class WebhookEventTypes
             return $"\"{pattern}\" is not an event type: use kind.what, with * for either part (resource.*, *.failed).";
         var kinds = portalWide ? Kinds : TenantKinds;
         if (parts[0] != "*" && !kinds.Contains(parts[0]))
-            return $"\"{parts[0]}\" is not an event kind {(portalWide ? "" : "of a tenant ")}: use {string.Join(", ", kinds)}.";
+            return $"\"{parts[0]}\" is not an event kind{(portalWide ? "" : " of a tenant")}: use {string.Join(", ", kinds)}.";
         return null;
     }
 
