@@ -11,7 +11,11 @@ using VirtPortal.Web.Api;
 namespace VirtPortal.Web.Tests.Api;
 
 /// <summary>The things the generated tests aim at: Acme's pending request, VM and an operation on it, and a catalog template.</summary>
-public sealed record ApiWorld(Guid Acme, Guid Globex, Guid RequestId, Resource Vm, Guid OperationId, Guid TemplateId);
+public sealed record ApiWorld(Guid Acme, Guid Globex, Guid RequestId, Resource Vm, Guid OperationId, Guid TemplateId)
+{
+    /// <summary>Acme's webhook subscription and one of its deliveries.</summary>
+    public (Guid Subscription, Guid Delivery) Webhook { get; init; }
+}
 
 /// <summary>One call of an endpoint: its method, its path with the world's ids, and a body it accepts.</summary>
 public sealed record ApiCall(RouteEndpoint Endpoint, HttpMethod Method, string Path, object? Body)
@@ -48,7 +52,7 @@ public static class ApiEndpoints
         var operation = await portal.Services.GetRequiredService<ResourceActions>().RequestAsync(await portal.ActorAsync(ApiPortal.Member), vm.Id, OperationKind.Reboot, null, ct);
         await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
         var template = await db.VmTemplates.Select(t => t.Id).FirstAsync(ct);
-        return new ApiWorld(acme, await portal.GlobexAsync(), request, vm, operation, template);
+        return new ApiWorld(acme, await portal.GlobexAsync(), request, vm, operation, template) { Webhook = await Webhooks.WebhookWorld.ArrangeAsync(portal, acme) };
     }
 
     /// <summary>A call of every endpoint; <paramref name="ownTokenId"/> is the caller's own token, for the token endpoints.</summary>
@@ -68,6 +72,7 @@ public static class ApiEndpoints
                 "operations" => world.OperationId,
                 "tokens" => ownTokenId,
                 "catalog" => world.TemplateId,
+                "webhooks" => raw.Contains("/deliveries/{id", StringComparison.Ordinal) ? world.Webhook.Delivery : world.Webhook.Subscription,
                 _ => null,
             };
             if (id is null)
@@ -84,10 +89,12 @@ public static class ApiEndpoints
                 ("POST", "/approvals/{id:guid}/reject") => new { reason = "not this quarter" },
                 ("POST", "/approvals/bulk-approve") => new { requestIds = new[] { world.RequestId } },
                 ("POST", "/resources/{id:guid}/delete") => new { confirmName = world.Vm.Name },
+                ("POST", "/webhooks") => new { tenantId = world.Acme, url = Webhooks.WebhookWorld.Url, events = new[] { "*" } },
+                ("PUT", "/webhooks/{id:guid}") => new { url = Webhooks.WebhookWorld.Url, events = new[] { "request.*" } },
                 ("POST", "/tokens") => new { name = "made-by-a-test", expiresAt = DateTimeOffset.UtcNow.AddDays(1) },
                 _ => null,
             };
-            var targetsAcme = area is "requests" or "approvals" or "resources" or "operations" && (hasId || method != HttpMethod.Get);
+            var targetsAcme = area is "requests" or "approvals" or "resources" or "operations" or "webhooks" && (hasId || method != HttpMethod.Get);
             calls.Add(new ApiCall(endpoint, method, path, body) { TargetsAcme = targetsAcme });
         }
 
