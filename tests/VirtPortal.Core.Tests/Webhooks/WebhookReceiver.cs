@@ -34,6 +34,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly Func<DateTimeOffset> clock;
     private readonly ConcurrentQueue<int> answers = new();
     private readonly List<ReceivedWebhook> received = [];
+    private readonly List<string> arrivals = [];
     private readonly Lock gate = new();
     private readonly Task loop;
     private readonly SemaphoreSlim arrived = new(0);
@@ -97,6 +98,31 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return Received;
     }
 
+    /// <summary>The webhook-ids of POSTs as they arrive, before they are answered.</summary>
+    public IReadOnlyList<string> Arrivals
+    {
+        get
+        {
+            lock (gate)
+                return [.. arrivals];
+        }
+    }
+
+    /// <summary>While set, POSTs are held unanswered until it completes (a receiver that has not answered yet).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>Waits until at least <paramref name="count"/> POSTs arrived, answered or not.</summary>
+    public async Task WaitForArrivalsAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (Arrivals.Count < count)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new TimeoutException($"Only {Arrivals.Count} of {count} webhooks arrived within {timeout}.");
+            await Task.Delay(20);
+        }
+    }
+
     private async Task ListenAsync()
     {
         while (listener.IsListening)
@@ -111,19 +137,45 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 return;
             }
 
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            var id = context.Request.Headers["webhook-id"] ?? "";
-            var timestamp = context.Request.Headers["webhook-timestamp"] ?? "";
-            var problem = Verify(id, timestamp, context.Request.Headers["webhook-signature"] ?? "", body);
-            if (Delay > TimeSpan.Zero)
-                await Task.Delay(Delay);
-            var status = problem is not null ? 400 : answers.TryDequeue(out var queued) ? queued : DefaultAnswer;
-            lock (gate)
-                received.Add(new ReceivedWebhook(id, timestamp, body, problem is null, problem, status));
+            // Each POST on its own: one held unanswered must not hold up the next.
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var id = context.Request.Headers["webhook-id"] ?? "";
+        var timestamp = context.Request.Headers["webhook-timestamp"] ?? "";
+        lock (gate)
+            arrivals.Add(id);
+        var problem = Verify(id, timestamp, context.Request.Headers["webhook-signature"] ?? "", body);
+        if (Hold is { } hold)
+            await hold.Task;
+        if (Delay > TimeSpan.Zero)
+            await Task.Delay(Delay);
+        var status = problem is not null ? 400 : answers.TryDequeue(out var queued) ? queued : DefaultAnswer;
+        try
+        {
             context.Response.StatusCode = status;
             context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The sender is gone (a portal killed while it waited): nobody hears this answer.
+            status = 0;
+        }
+
+        lock (gate)
+            received.Add(new ReceivedWebhook(id, timestamp, body, problem is null, problem, status));
+        try
+        {
             arrived.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Answered while the receiver was being disposed.
         }
     }
 
@@ -152,6 +204,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Hold?.TrySetResult();
         listener.Stop();
         listener.Close();
         await loop;
