@@ -70,11 +70,7 @@ public sealed class WebhookOutboxInterceptor(TimeProvider time, WebhookSignal si
                     new Dictionary<string, object?> { ["name"] = r.Name, ["kind"] = r.Kind, ["state"] = r.State, ["stage"] = r.CurrentStage, ["stageCount"] = r.StageCount }),
                 Resource r => Describe(entry, r.Kind == ResourceKind.Vm ? "resource" : "database", r.Kind == ResourceKind.Vm ? "vm" : "database",
                     r.Id, r.TenantId, r.Version, r.State.ToString(), RequestBehind(r, entry.State, operations, requests),
-                    new Dictionary<string, object?>
-                    {
-                        ["name"] = r.Name, ["state"] = r.State, ["observedState"] = r.ObservedState, ["vCpus"] = r.VCpus, ["ramMiB"] = r.RamMiB,
-                        ["diskGiB"] = r.DiskGiB, ["leaseEndsAt"] = r.LeaseEndsAt,
-                    }),
+                    WebhookOutbox.Data(r)),
                 Host h => Describe(entry, "host", "host", h.Id, null, now.ToUnixTimeMilliseconds(), h.State.ToString(), null,
                     new Dictionary<string, object?> { ["name"] = h.Name, ["state"] = h.State }, versioned: false),
                 DatabaseServer s => Describe(entry, "database_server", "database_server", s.Id, null, now.ToUnixTimeMilliseconds(), s.State.ToString(), null,
@@ -128,6 +124,43 @@ public sealed class WebhookOutboxInterceptor(TimeProvider time, WebhookSignal si
         operations.FirstOrDefault(o => o.ResourceId == resource.Id && o.RequestId is not null)?.RequestId
         ?? requests.FirstOrDefault(r => r.ResourceId == resource.Id)?.Id
         ?? (state == EntityState.Added ? resource.RequestId : null);
+}
+
+/// <summary>
+/// Outbox rows for changes the change tracker does not see: what hosts report of their resources is written with
+/// bulk updates (<see cref="ResourceLifecycle.ReportAsync"/>), which stage their <c>observed</c> events here for the
+/// caller's next SaveChanges.
+/// </summary>
+public static class WebhookOutbox
+{
+    /// <summary>What a resource's events say of it now.</summary>
+    public static IReadOnlyDictionary<string, object?> Data(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return new Dictionary<string, object?>
+        {
+            ["name"] = resource.Name, ["state"] = resource.State, ["observedState"] = resource.ObservedState, ["vCpus"] = resource.VCpus,
+            ["ramMiB"] = resource.RamMiB, ["diskGiB"] = resource.DiskGiB, ["leaseEndsAt"] = resource.LeaseEndsAt,
+        };
+    }
+
+    /// <summary>Adds a <c>resource.observed</c> (or <c>database.observed</c>) event per resource to <paramref name="db"/>'s change set.</summary>
+    public static void StageObserved(PortalDbContext db, IEnumerable<Resource> resources, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(resources);
+        foreach (var r in resources)
+        {
+            var id = Guid.CreateVersion7(at);
+            var type = (r.Kind == ResourceKind.Vm ? "resource" : "database") + ".observed";
+            var entity = new WebhookEntity(r.Kind == ResourceKind.Vm ? "vm" : "database", r.Id, r.Version);
+            var payload = new WebhookPayload(id, type, at, r.TenantId, new WebhookActor("system", "system"), null, entity, Data(r));
+            db.WebhookEvents.Add(new WebhookEvent
+            {
+                Id = id, Type = type, OccurredAt = at, EntityKind = entity.Kind, EntityId = r.Id, TenantId = r.TenantId, Payload = payload.ToJson(),
+            });
+        }
+    }
 }
 
 /// <summary>Wakes the dispatcher when a transaction that wrote outbox rows commits (<see cref="WebhookSignal"/>).</summary>

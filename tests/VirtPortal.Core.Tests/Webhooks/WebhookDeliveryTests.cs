@@ -95,6 +95,27 @@ public sealed class WebhookDeliveryTests : WebhookTestBase
     }
 
     [Fact]
+    public async Task What_a_host_reports_of_a_vm_is_sent_as_an_observed_event_after_the_ones_before_it()
+    {
+        var (receiver, _) = await SubscribeAsync("resource.*");
+        await using var _r = receiver;
+        var vm = await AddVmAsync();
+        await using (var db = Host.NewDb())
+        {
+            await ResourceLifecycle.ReportAsync(db, new Dictionary<Guid, ResourceState> { [vm.Id] = ResourceState.Shutoff }, Host.Time.GetUtcNow(), Ct);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await Dispatcher.RunOnceAsync(Ct);
+
+        Assert.Equal(["resource.created", "resource.observed"], receiver.Received.Select(r => r.Type));
+        var observed = receiver.Received[1];
+        Assert.Equal(2, observed.EntityVersion);
+        Assert.Equal("Shutoff", observed.Json.GetProperty("data").GetProperty("observedState").GetString());
+        Assert.Equal("system", observed.Json.GetProperty("actor").GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task A_change_that_is_rolled_back_sends_no_event()
     {
         var (receiver, subscription) = await SubscribeAsync("*");
