@@ -81,6 +81,20 @@ public sealed partial class WebhookDispatcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes finished deliveries older than <see cref="WebhookOptions.RetentionDays"/>, and the events no delivery
+    /// refers to any more; returns how many deliveries went.
+    /// </summary>
+    public async Task<int> PurgeAsync(CancellationToken ct)
+    {
+        var before = time.GetUtcNow().AddDays(-options.Value.RetentionDays);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var deliveries = await db.WebhookDeliveries.Where(d => d.State != WebhookDeliveryState.Pending && d.CreatedAt < before).ExecuteDeleteAsync(ct);
+        await db.WebhookEvents.Where(e => e.FannedOut && e.OccurredAt < before && !db.WebhookDeliveries.Any(d => d.EventSequence == e.Sequence))
+            .ExecuteDeleteAsync(ct);
+        return deliveries;
+    }
+
     /// <summary>When the next pending delivery is due, for the service to sleep until then (or a kick).</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken ct)
     {
@@ -265,8 +279,11 @@ public sealed partial class WebhookDispatcher : IDisposable
         }
         catch (DbUpdateConcurrencyException)
         {
-            // Its owner saved the subscription meanwhile (which resumes it): the delivery's outcome still counts.
+            // Its owner saved the subscription meanwhile (which resumes it): the delivery's outcome still counts, the
+            // subscription's new state and what would have said so do not.
             db.Entry(tracked!).State = EntityState.Unchanged;
+            foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList())
+                entry.State = EntityState.Detached;
             notifications.Clear();
             await db.SaveChangesAsync(ct);
         }

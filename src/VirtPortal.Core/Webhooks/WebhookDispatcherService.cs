@@ -6,18 +6,28 @@ namespace VirtPortal.Core.Webhooks;
 
 /// <summary>
 /// Runs the dispatcher: a pass at start (what a stopped portal left pending goes out now), then one whenever a
-/// commit wrote outbox rows (<see cref="WebhookSignal"/>), when the next retry is due, or at the poll interval.
+/// commit wrote outbox rows (<see cref="WebhookSignal"/>), when the next retry is due, or at the poll interval;
+/// and once an hour, the purge of what is older than the retention.
 /// </summary>
 public sealed partial class WebhookDispatcherService(WebhookDispatcher dispatcher, WebhookSignal signal, IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcherService> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var purged = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = options.Value.PollInterval;
             try
             {
+                if (time.GetUtcNow() - purged >= PurgeInterval)
+                {
+                    await dispatcher.PurgeAsync(stoppingToken);
+                    purged = time.GetUtcNow();
+                }
+
                 await dispatcher.RunOnceAsync(stoppingToken);
                 if (await dispatcher.NextDueAsync(stoppingToken) is { } next)
                     wait = TimeSpan.FromTicks(Math.Clamp((next - time.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(50).Ticks, wait.Ticks));

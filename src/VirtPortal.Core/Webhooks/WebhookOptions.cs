@@ -29,6 +29,10 @@ public sealed class WebhookOptions : IValidatableObject
     /// <summary>How often the dispatcher looks for due deliveries besides being woken by commits.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long events and finished deliveries stay in the delivery log; pending ones stay until they finish.</summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 30;
+
     /// <summary>Subscriptions per tenant (and portal-wide).</summary>
     [Range(1, 1000)]
     public int MaxSubscriptions { get; set; } = 20;

@@ -110,7 +110,7 @@ public sealed class WebhookOutboxInterceptor(TimeProvider time, WebhookSignal si
             EntityState.Deleted => "removed",
             _ when entry.Property("State").IsModified && !Equals(entry.Property("State").OriginalValue, entry.Property("State").CurrentValue) =>
                 WebhookEventTypes.Snake(state),
-            _ when versioned && entry.Property("ObservedState").IsModified && !Equals(entry.Property("ObservedState").OriginalValue, entry.Property("ObservedState").CurrentValue) =>
+            _ when entry.Entity is Resource && entry.Property("ObservedState").IsModified && !Equals(entry.Property("ObservedState").OriginalValue, entry.Property("ObservedState").CurrentValue) =>
                 "observed",
             _ when versioned && entry.Property("Version").IsModified && !Equals(entry.Property("Version").OriginalValue, entry.Property("Version").CurrentValue) =>
                 "updated",

@@ -156,6 +156,8 @@ public sealed class WebhookService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var subscription = await RequireAsync(db, actor, Permission.WebhooksManage, subscriptionId, "test webhook", ct);
+        if (!subscription.Enabled)
+            throw new PortalValidationException(nameof(WebhookDraft.Enabled), "The webhook is disabled: enable it first, a disabled webhook is sent nothing.");
         var now = time.GetUtcNow();
         var id = Guid.CreateVersion7(now);
         var payload = new WebhookPayload(id, WebhookEventTypes.Test, now, subscription.TenantId, new WebhookActor(actor.UserId, actor.Name), null,
@@ -188,10 +190,14 @@ public sealed class WebhookService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var original = await db.WebhookDeliveries.AsNoTracking().Include(d => d.Event).FirstOrDefaultAsync(d => d.Id == deliveryId, ct);
         var subscription = await RequireAsync(db, actor, Permission.WebhooksManage, original?.SubscriptionId ?? Guid.Empty, "redeliver webhook", ct);
+        if (original!.State == WebhookDeliveryState.Pending)
+            throw new PortalValidationException("", "This delivery is still being sent: redeliver it once it succeeded or failed.");
+        if (!subscription.Enabled)
+            throw new PortalValidationException(nameof(WebhookDraft.Enabled), "The webhook is disabled: enable it first, a disabled webhook is sent nothing.");
         var now = time.GetUtcNow();
         var delivery = new WebhookDelivery
         {
-            Id = Guid.CreateVersion7(now), SubscriptionId = subscription.Id, EventSequence = original!.EventSequence, EntityId = original.EntityId,
+            Id = Guid.CreateVersion7(now), SubscriptionId = subscription.Id, EventSequence = original.EventSequence, EntityId = original.EntityId,
             State = WebhookDeliveryState.Pending, NextAttemptAt = now, CreatedAt = now, IsTest = original.IsTest, IsRedelivery = true,
         };
         db.WebhookDeliveries.Add(delivery);

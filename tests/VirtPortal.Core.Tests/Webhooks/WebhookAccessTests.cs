@@ -73,4 +73,20 @@ public sealed class WebhookAccessTests : WebhookTestBase
         Assert.DoesNotContain(receiver.Secret!, changed.SecretHint, StringComparison.Ordinal);
         Assert.EndsWith("…", changed.SecretHint, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_pending_delivery_is_not_redelivered_and_a_disabled_webhook_takes_no_test_event()
+    {
+        var (receiver, subscription) = await SubscribeAsync("*");
+        await using var _r = receiver;
+        var pending = await Webhooks.SendTestAsync(Owner, subscription.Id, Ct);
+
+        var twice = await Assert.ThrowsAsync<PortalValidationException>(() => Webhooks.RedeliverAsync(Owner, pending.Id, Ct));
+        await Webhooks.UpdateAsync(Owner, subscription.Id, new WebhookDraft(receiver.Url, ["*"], Enabled: false), null, Ct);
+        var disabled = await Assert.ThrowsAsync<PortalValidationException>(() => Webhooks.SendTestAsync(Owner, subscription.Id, Ct));
+
+        Assert.Equal(["This delivery is still being sent: redeliver it once it succeeded or failed."], twice.Errors[""]);
+        Assert.Equal(["The webhook is disabled: enable it first, a disabled webhook is sent nothing."], disabled.Errors[nameof(WebhookDraft.Enabled)]);
+        Assert.Single((await Webhooks.DeliveriesAsync(Owner, subscription.Id, PageRequest.First, Ct)).Items);
+    }
 }

@@ -50,6 +50,32 @@ public sealed class WebhookDeliveryTests : WebhookTestBase
     }
 
     [Fact]
+    public async Task A_request_that_moves_within_its_state_is_sent_as_updated_with_its_new_version()
+    {
+        var (receiver, _) = await SubscribeAsync("request.*");
+        await using var _r = receiver;
+        var now = Host.Time.GetUtcNow();
+        var request = new Request
+        {
+            Id = Guid.CreateVersion7(now), TenantId = Acme, RequesterId = Member.UserId, RequesterName = Member.Name, Kind = RequestKind.NewVm,
+            State = RequestState.PendingApproval, Name = "two-stages", SubmittedAt = now, CurrentStage = 1, StageCount = 2, Version = 1,
+        };
+        await using (var db = Host.NewDb())
+        {
+            db.Requests.Add(request);
+            await db.SaveChangesAsync(Ct);
+            request.CurrentStage = 2;
+            request.Version++;
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await Dispatcher.RunOnceAsync(Ct);
+
+        Assert.Equal([("request.created", 1L), ("request.updated", 2L)], receiver.Received.Select(r => (r.Type, r.EntityVersion)));
+        Assert.Equal(2, receiver.Received[1].Json.GetProperty("data").GetProperty("stage").GetInt32());
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_then_succeeds_gets_the_event_exactly_once_more()
     {
         var (receiver, subscription) = await SubscribeAsync("resource.*");
@@ -113,6 +139,26 @@ public sealed class WebhookDeliveryTests : WebhookTestBase
         Assert.Equal(2, observed.EntityVersion);
         Assert.Equal("Shutoff", observed.Json.GetProperty("data").GetProperty("observedState").GetString());
         Assert.Equal("system", observed.Json.GetProperty("actor").GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Finished_deliveries_older_than_the_retention_are_purged_with_their_events_and_pending_ones_stay()
+    {
+        var (receiver, subscription) = await SubscribeAsync("resource.*");
+        await using var _r = receiver;
+        await AddVmAsync("web-1");
+        await Dispatcher.RunOnceAsync(Ct);
+        receiver.DefaultAnswer = 500;
+        await AddVmAsync("web-2");
+        await Dispatcher.RunOnceAsync(Ct);
+
+        Host.Time.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(1, await Dispatcher.PurgeAsync(Ct));
+
+        var left = Assert.Single(await DeliveriesAsync(subscription.Id));
+        Assert.Equal(WebhookDeliveryState.Pending, left.State);
+        await using var db = Host.NewDb();
+        Assert.False(await db.WebhookEvents.AnyAsync(e => e.Type == "resource.created" && e.Sequence != left.EventSequence, Ct));
     }
 
     [Fact]
