@@ -19,11 +19,13 @@ builder.AddPortalLive();
 builder.AddPortalConsole();
 builder.AddPortalApi();
 builder.Services.AddPortalRateLimits(builder.Configuration);
+builder.Services.AddPortalReverseProxy(builder.Configuration);
 
 var app = builder.Build();
 
 await app.InitializePortalAsync();
 
+app.UsePortalReverseProxy(builder.Configuration);
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 if (builder.Configuration.ServesHttps())

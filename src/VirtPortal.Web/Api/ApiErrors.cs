@@ -83,8 +83,10 @@ public static class ApiErrors
     }
 
     /// <summary>
-    /// Under /api, the portal's status-code pages (HTML for browsers) are off, and an error without a body (a
-    /// body that did not bind, an unknown route) gets a ProblemDetails of its status.
+    /// Under /api, the portal's status-code pages (HTML for browsers) are off, an error without a body (a body
+    /// that did not bind, an unknown route) gets a ProblemDetails of its status, and a failure of the portal's
+    /// own is a 500 ProblemDetails that names the trace id it was logged under, in every environment: never the
+    /// HTML error page, nor the developer page (which echoes the request's headers, and so the token).
     /// </summary>
     public static IApplicationBuilder UseApiErrorBodies(this IApplicationBuilder app, PathString prefix)
     {
@@ -93,8 +95,26 @@ public static class ApiErrors
         {
             if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
                 pages.Enabled = false;
-            await next(context);
             var response = context.Response;
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (!response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                // The id ProblemDetails carries as traceId, and the log's scopes as TraceId.
+                var traceId = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiErrors)).LogError(e,
+                    "API call {Method} {Path} failed (trace {TraceId})", context.Request.Method, context.Request.Path, traceId);
+                response.Clear();
+                await TypedResults.Problem(
+                    $"The portal failed while answering this call. Check whether it took effect before repeating it (or repeat it with the same Idempotency-Key); an administrator finds it in the log under trace id {traceId}.",
+                    statusCode: StatusCodes.Status500InternalServerError,
+                    extensions: new Dictionary<string, object?> { ["traceId"] = traceId })
+                    .ExecuteAsync(context);
+                return;
+            }
+
             if (response.StatusCode >= 400 && !response.HasStarted && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType))
             {
                 await context.RequestServices.GetRequiredService<IProblemDetailsService>()

@@ -32,7 +32,7 @@ public sealed class RateLimitOptions
 /// (API and live hub alike), every API call against its user (all their tokens together), and every posted
 /// sign-in form against the client's address. A call over a limit gets 429 with <c>Retry-After</c> (seconds to
 /// the window's end) and a ProblemDetails that names the limit; nothing of it runs. Behind a reverse proxy the
-/// client address is the proxy's unless forwarded headers are configured.
+/// client address is the proxy's unless <c>ReverseProxy:TrustedProxies</c> names it (<see cref="Hosting.ReverseProxy"/>).
 /// </summary>
 public static class PortalRateLimits
 {
