@@ -27,7 +27,12 @@ public static class PortalCoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<PortalDbContext>(options => options.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout()));
+        services.AddSingleton<Webhooks.WebhookSignal>();
+        services.AddSingleton<Webhooks.WebhookOutboxInterceptor>();
+        services.AddSingleton<Webhooks.WebhookCommitInterceptor>();
+        // Every change writes its webhook events in its own SaveChanges (the outbox): see Webhooks/WebhookOutboxInterceptor.
+        services.AddDbContextFactory<PortalDbContext>((sp, options) => options.UseSqlite(connectionString).AddInterceptors(
+            new SqliteBusyTimeout(), sp.GetRequiredService<Webhooks.WebhookOutboxInterceptor>(), sp.GetRequiredService<Webhooks.WebhookCommitInterceptor>()));
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
 
         services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section))
@@ -96,6 +101,13 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddSingleton<Tokens.ApiTokenService>();
         services.AddSingleton<Api.IdempotencyStore>();
         services.AddHostedService<Api.IdempotencyPurge>();
+        services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Webhooks.WebhookTargets>();
+        services.AddSingleton<Webhooks.WebhookService>();
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddHostedService<Webhooks.WebhookDispatcherService>();
         services.AddScoped<PortalInitializer>();
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordHashIterations);

@@ -56,6 +56,8 @@ public class PortalAppFactory : WebApplicationFactory<Program>
             ["Api:RateLimits:PerToken"] = "1000000",
             ["Api:RateLimits:PerUser"] = "1000000",
             ["Api:RateLimits:SignInPerAddress"] = "1000000",
+            // The webhook tests' receivers listen on 127.0.0.1.
+            ["Webhooks:AllowPrivateTargets"] = "true",
         };
         foreach (var (key, value) in overrides)
             settings[key] = value;

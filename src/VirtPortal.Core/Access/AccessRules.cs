@@ -83,7 +83,7 @@ public sealed record AccessDecision(bool Allowed, string? Reason = null)
 /// <item>Approvers and helpdesk see every tenant, resource and request, read-only; approvers also decide
 /// the requests their approval stages name them for; helpdesk reads the whole audit log.</item>
 /// <item>Members of an active tenant see it, request for it and operate its resources; owners also manage
-/// its members, cancel its members' requests and read its audit entries.</item>
+/// its members, cancel its members' requests, read its audit entries and manage its webhooks.</item>
 /// <item>An archived tenant leaves every member's view; unknown targets are refused like forbidden ones.</item>
 /// <item>An API token never does more than its user: the table decides as for the user, then the token's
 /// scope narrows the answer (<see cref="Narrow"/>).</item>
@@ -114,11 +114,11 @@ public static class AccessRules
         {
             Permission.SignedIn or Permission.TenantView or Permission.ResourceView or Permission.ResourceConsoleViewOnly
                 or Permission.RequestView or Permission.AuditOpen or Permission.AuditRead
-                or Permission.CatalogReadEnabled or Permission.CatalogReadAll => false,
+                or Permission.CatalogReadEnabled or Permission.CatalogReadAll or Permission.WebhooksView => false,
             Permission.RequestDecide or Permission.TenantRequest or Permission.TenantManageMembers or Permission.TenantAdminister
                 or Permission.ResourceOperate or Permission.ResourceConsole or Permission.RequestCancel
                 or Permission.CatalogEdit or Permission.HostsManage or Permission.DatabaseServersManage
-                or Permission.DriftManage or Permission.UsersManage or Permission.ApiTokensManage => true,
+                or Permission.DriftManage or Permission.UsersManage or Permission.ApiTokensManage or Permission.WebhooksManage => true,
             _ => throw new ArgumentOutOfRangeException(nameof(permission), permission, "Say whether this permission changes anything."),
         };
     }
@@ -185,6 +185,9 @@ public static class AccessRules
             Permission.DriftManage => AccessDecision.When(actor.IsAdmin),
             Permission.UsersManage => AccessDecision.When(actor.IsAdmin),
             Permission.ApiTokensManage => AccessDecision.When(actor.UserId.Length > 0),
+
+            Permission.WebhooksView => AccessDecision.When(actor.IsAdmin || actor.IsHelpdesk || owner),
+            Permission.WebhooksManage => AccessDecision.When(actor.IsAdmin || owner),
             _ => AccessDecision.Deny,
         };
     }

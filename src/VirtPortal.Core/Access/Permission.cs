@@ -71,6 +71,12 @@ public enum Permission
 
     /// <summary>Create and revoke one's own personal API tokens (listing them is <see cref="SignedIn"/>).</summary>
     ApiTokensManage,
+
+    /// <summary>See webhook subscriptions and their delivery logs (never their secrets): on the portal every one, on a tenant that tenant's.</summary>
+    WebhooksView,
+
+    /// <summary>Create, change, test, redeliver and delete webhook subscriptions: on the portal the portal-wide ones, on a tenant that tenant's.</summary>
+    WebhooksManage,
 }
 
 /// <summary>What a permission is asked about.</summary>

@@ -198,6 +198,7 @@ public sealed partial class PortalAccess(IDbContextFactory<PortalDbContext> dbFa
         (AccessTargetKind.Portal, Permission.DatabaseServersManage) => "database servers",
         (AccessTargetKind.Portal, Permission.DriftManage) => "drift",
         (AccessTargetKind.Portal, Permission.UsersManage) => "users",
+        (AccessTargetKind.Portal, Permission.WebhooksView or Permission.WebhooksManage) => "webhooks",
         (AccessTargetKind.Portal, Permission.AuditOpen or Permission.AuditRead) => "audit log",
         (AccessTargetKind.Portal, Permission.TenantView or Permission.TenantRequest or Permission.TenantManageMembers or Permission.TenantAdminister) => "tenants",
         (AccessTargetKind.Portal, Permission.RequestView or Permission.RequestCancel or Permission.RequestDecide) => "requests",

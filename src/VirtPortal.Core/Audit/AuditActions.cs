@@ -88,6 +88,15 @@ public static class AuditActions
     public const string TokenCreated = "token.created";
     public const string TokenRevoked = "token.revoked";
 
+    // Webhook subscriptions (never their secrets).
+    public const string WebhookCreated = "webhook.created";
+    public const string WebhookChanged = "webhook.changed";
+    public const string WebhookSecretRotated = "webhook.secret-rotated";
+    public const string WebhookDeleted = "webhook.deleted";
+    public const string WebhookTestSent = "webhook.test-sent";
+    public const string WebhookRedelivered = "webhook.redelivered";
+    public const string WebhookFailing = "webhook.failing";
+
     // The provisioning worker's operations.
     public const string OperationStarted = "operation.started";
     public const string OperationTakenOver = "operation.taken-over";

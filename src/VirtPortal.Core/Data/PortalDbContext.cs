@@ -57,6 +57,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<Api.IdempotencyRecord> IdempotencyRecords => Set<Api.IdempotencyRecord>();
 
+    public DbSet<Webhooks.WebhookSubscription> WebhookSubscriptions => Set<Webhooks.WebhookSubscription>();
+
+    public DbSet<Webhooks.WebhookEvent> WebhookEvents => Set<Webhooks.WebhookEvent>();
+
+    public DbSet<Webhooks.WebhookDelivery> WebhookDeliveries => Set<Webhooks.WebhookDelivery>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -316,6 +322,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             record.Property(r => r.ETag).HasMaxLength(100);
             record.HasIndex(r => r.CreatedAt);
         });
+
+        Webhooks.WebhookModel.Configure(builder);
 
         builder.Entity<AuditEntry>(entry =>
         {

@@ -10,6 +10,9 @@ public enum NotificationKind
 
     /// <summary>For admins: an operation failed on the host side (refused, no answer, timed out).</summary>
     HostFailure = 5,
+
+    /// <summary>For a webhook subscription's owners: a delivery used up its attempts and the subscription is paused.</summary>
+    WebhookFailing = 6,
 }
 
 /// <summary>One entry in a user's notification centre (the bell).</summary>

@@ -132,7 +132,7 @@ public static class ResourceLifecycle
 
         var ids = reported.Keys.ToList();
         await db.Resources.Where(r => ids.Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedAt, at), ct);
-        return await VersionsAsync(db, changed, ct);
+        return await VersionsAsync(db, changed, at, ct);
     }
 
     /// <summary>
@@ -156,14 +156,21 @@ public static class ResourceLifecycle
         await db.Resources.Where(r => lost.Contains(r.Id))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, ResourceState.Unknown).SetProperty(r => r.ObservedSince, at)
                 .SetProperty(r => r.Version, r => r.Version + 1), ct);
-        return await VersionsAsync(db, lost, ct);
+        return await VersionsAsync(db, lost, at, ct);
     }
 
-    private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> VersionsAsync(PortalDbContext db, List<Guid> ids, CancellationToken ct) =>
-        ids.Count == 0
-            ? []
-            : [.. (await db.Resources.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.TenantId, r.Version }).ToListAsync(ct))
-                .Select(r => (r.Id, r.TenantId, r.Version))];
+    /// <summary>
+    /// The changed resources' new versions; their webhook events are staged for the caller's SaveChanges (bulk
+    /// updates pass the outbox's interceptor by).
+    /// </summary>
+    private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> VersionsAsync(PortalDbContext db, List<Guid> ids, DateTimeOffset at, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+            return [];
+        var changed = await db.Resources.AsNoTracking().Where(r => ids.Contains(r.Id)).ToListAsync(ct);
+        Webhooks.WebhookOutbox.StageObserved(db, changed, at);
+        return [.. changed.Select(r => (r.Id, r.TenantId, r.Version))];
+    }
 
     /// <summary>
     /// What a screen shows, and what actions are offered for: the host's report, except while the portal

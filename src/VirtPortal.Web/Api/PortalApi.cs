@@ -66,6 +66,7 @@ public static class PortalApi
         api.MapDatabaseServersApi();
         api.MapDriftApi();
         api.MapAuditApi();
+        api.MapWebhooksApi();
         return app;
     }
 

@@ -14,6 +14,7 @@ public static class PortalRoutes
     public const string Login = "/Account/Login";
     public const string ChangePassword = "/Account/Manage/ChangePassword";
     public const string Tokens = "/tokens";
+    public const string Webhooks = Core.Webhooks.WebhookRoutes.List;
 
     /// <summary>The REST API's interactive reference (Scalar), over the OpenAPI document at <see cref="OpenApiDocument"/>.</summary>
     public const string ApiReference = "/api";
@@ -37,6 +38,8 @@ public static class PortalRoutes
     /// <summary>The request form for a new database restored from <paramref name="backupId"/>.</summary>
     public static string RestoreBackup(Guid tenantId, Guid backupId, Guid? offeringId) =>
         $"/requests/new?tenant={tenantId}&kind=newdatabase&backup={backupId}" + (offeringId is { } o ? $"&offering={o}" : "");
+
+    public static string Webhook(Guid id) => Core.Webhooks.WebhookRoutes.Subscription(id);
 
     public static string AdminUser(string id) => $"/admin/users/{Uri.EscapeDataString(id)}";
 }

@@ -33,6 +33,9 @@ public sealed class PortalDatabase : IAsyncDisposable
         return new PortalDatabase(services.BuildServiceProvider(validateScopes: true));
     }
 
+    /// <summary>The Core services themselves, for what the harness does as a page would (tokens, tenants).</summary>
+    public IServiceProvider Services => provider;
+
     public PortalDbContext NewDb() => provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext();
 
     /// <summary>The demo member (Mia, Acme Research) as the web app describes her after sign-in: id, display name, global roles.</summary>

@@ -17,7 +17,11 @@ namespace VirtPortal.Web.Tests.Api;
 /// (the demo member), a catalog template; and the portal's own: a host, a database server, an open drift.
 /// </summary>
 public sealed record ApiWorld(
-    Guid Acme, Guid Globex, Guid RequestId, Resource Vm, Guid OperationId, Guid TemplateId, Resource Database, string MemberId, Guid HostId, Guid ServerId, long DriftId);
+    Guid Acme, Guid Globex, Guid RequestId, Resource Vm, Guid OperationId, Guid TemplateId, Resource Database, string MemberId, Guid HostId, Guid ServerId, long DriftId)
+{
+    /// <summary>Acme's webhook subscription and one of its deliveries.</summary>
+    public (Guid Subscription, Guid Delivery) Webhook { get; init; }
+}
 
 /// <summary>One call of an endpoint: its method, its path with the world's ids, and a body it accepts.</summary>
 public sealed record ApiCall(RouteEndpoint Endpoint, HttpMethod Method, string Path, object? Body)
@@ -87,7 +91,10 @@ public static class ApiEndpoints
         };
         db.Drifts.Add(drift);
         await db.SaveChangesAsync(ct);
-        return new ApiWorld(acme, await portal.GlobexAsync(), request, vm, operation, template, database, await portal.UserIdAsync(ApiPortal.Member), host, server, drift.Id);
+        return new ApiWorld(acme, await portal.GlobexAsync(), request, vm, operation, template, database, await portal.UserIdAsync(ApiPortal.Member), host, server, drift.Id)
+        {
+            Webhook = await Webhooks.WebhookWorld.ArrangeAsync(portal, acme),
+        };
     }
 
     /// <summary>A call of every endpoint; <paramref name="ownTokenId"/> is the caller's own token, for the token endpoints.</summary>
@@ -115,6 +122,7 @@ public static class ApiEndpoints
                 "database-servers" => world.ServerId.ToString(),
                 "drift" => world.DriftId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "audit" => "",
+                "webhooks" => (raw.Contains("/deliveries/{id", StringComparison.Ordinal) ? world.Webhook.Delivery : world.Webhook.Subscription).ToString(),
                 _ => null,
             };
             if (id is null)
@@ -132,6 +140,8 @@ public static class ApiEndpoints
                 ("POST", "/approvals/{id:guid}/reject") => new { reason = "not this quarter" },
                 ("POST", "/approvals/bulk-approve") => new { requestIds = new[] { world.RequestId } },
                 ("POST", "/resources/{id:guid}/delete") => new { confirmName = world.Vm.Name },
+                ("POST", "/webhooks") => new { tenantId = world.Acme, url = Webhooks.WebhookWorld.Url, events = new[] { "*" } },
+                ("PUT", "/webhooks/{id:guid}") => new { url = Webhooks.WebhookWorld.Url, events = new[] { "request.*" } },
                 ("POST", "/tokens") => new { name = "made-by-a-test", expiresAt = DateTimeOffset.UtcNow.AddDays(1) },
                 ("POST", "/tenants") or ("PUT", "/tenants/{id:guid}") => new TenantBody($"t-{Guid.NewGuid():N}"[..12], "made by a test", TenantQuota.Default),
                 ("PUT", "/tenants/{id:guid}/policy") => new { autoApprove = false, maxLeaseDays = 30, autoMaxVCpus = 1, autoMaxRamMiB = 512, autoMaxDiskGiB = 1, autoMaxLeaseDays = 1, stages = new[] { new { mode = "AnyOf" } } },
@@ -148,7 +158,7 @@ public static class ApiEndpoints
             };
             var adminOnly = AdminAreas.Contains(area)
                 || (area == "tenants" && (method == HttpMethod.Post && route is "/tenants" or "/tenants/{id:guid}/archive" or "/tenants/{id:guid}/restore" || method == HttpMethod.Put && route is "/tenants/{id:guid}" or "/tenants/{id:guid}/policy"));
-            var targetsAcme = (area is "requests" or "approvals" or "resources" or "operations" && (hasId || method != HttpMethod.Get))
+            var targetsAcme = (area is "requests" or "approvals" or "resources" or "operations" or "webhooks" && (hasId || method != HttpMethod.Get))
                 || (area is "databases" or "tenants" && hasId);
             calls.Add(new ApiCall(endpoint, method, path, body)
             {
