@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.DataProtection;
 using VirtPortal.Core.Api;
 using VirtPortal.Web.Security;
 
@@ -22,13 +23,25 @@ public sealed class SecretAnswer
 }
 
 /// <summary>
+/// Marks an endpoint that creates something and answers with its secret once (an API token, a webhook's signing
+/// secret): a repeat must not create a second one, so its answer is kept for the replay like any other, but
+/// encrypted with the portal's data-protection keys, never in clear.
+/// </summary>
+public sealed class ProtectedAnswer
+{
+    public const string Purpose = "VirtPortal.Idempotency.ProtectedAnswer";
+
+    public static ProtectedAnswer Instance { get; } = new();
+}
+
+/// <summary>
 /// <c>Idempotency-Key</c> on a POST, as Stripe has it: the first request with a key runs and its answer is kept
 /// 24 hours; a repeat with the same method, path and body gets that answer again (with
 /// <c>Idempotent-Replayed: true</c>) and runs nothing; a repeat with anything else gets 422. Repeats that arrive
 /// while the first still runs wait for it in this process (<see cref="KeyedGate"/>); the store's unique key
 /// settles the rest. An answer of 500 or more is not kept, so the client can try again. Keys are per user.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore store, KeyedGate gate)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore store, KeyedGate gate, IDataProtectionProvider protection)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -52,13 +65,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore
         }
 
         var ct = context.RequestAborted;
+        var protector = context.GetEndpoint()?.Metadata.GetMetadata<ProtectedAnswer>() is null ? null : protection.CreateProtector(ProtectedAnswer.Purpose);
         var hash = await HashAsync(context.Request, ct);
         using var held = await gate.EnterAsync(actor.UserId + "\n" + key, ct);
         var claim = await store.ClaimAsync(actor.UserId, key, hash, ct);
         switch (claim.Outcome)
         {
             case IdempotencyOutcome.Replay:
-                await ReplayAsync(context, claim.Record);
+                await ReplayAsync(context, claim.Record, protector);
                 return;
             case IdempotencyOutcome.Mismatch:
                 await ProblemAsync(context, StatusCodes.Status422UnprocessableEntity,
@@ -69,10 +83,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore
                 return;
         }
 
-        await RunAndKeepAsync(context, claim.Record.Id);
+        await RunAndKeepAsync(context, claim.Record.Id, protector);
     }
 
-    private async Task RunAndKeepAsync(HttpContext context, long recordId)
+    private async Task RunAndKeepAsync(HttpContext context, long recordId, IDataProtector? protector)
     {
         var response = context.Response;
         var original = response.Body;
@@ -96,13 +110,31 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore
         else
             await store.CompleteAsync(recordId, new IdempotentResponse(
                 response.StatusCode, response.ContentType, response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
-                response.Headers.ETag.ToString() is { Length: > 0 } etag ? etag : null, buffer.ToArray()), CancellationToken.None);
+                response.Headers.ETag.ToString() is { Length: > 0 } etag ? etag : null,
+                protector is null ? buffer.ToArray() : protector.Protect(buffer.ToArray())), CancellationToken.None);
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
 
-    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
+    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record, IDataProtector? protector)
     {
+        var body = record.Body;
+        if (protector is not null && body is { Length: > 0 })
+        {
+            try
+            {
+                body = protector.Unprotect(body);
+            }
+            catch (CryptographicException)
+            {
+                // The keys it was kept under are gone (a new machine without the key ring): the change is made, but its
+                // answer cannot be given again.
+                await ProblemAsync(context, StatusCodes.Status409Conflict,
+                    $"The first request with this {Header} succeeded, but its answer can no longer be read. Look the result up, or use a new key.");
+                return;
+            }
+        }
+
         var response = context.Response;
         response.StatusCode = record.StatusCode;
         if (record.ContentType is { } type)
@@ -112,7 +144,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore
         if (record.ETag is { } etag)
             response.Headers.ETag = etag;
         response.Headers[ReplayedHeader] = "true";
-        if (record.Body is { Length: > 0 } body)
+        if (body is { Length: > 0 })
             await response.Body.WriteAsync(body, context.RequestAborted);
     }
 

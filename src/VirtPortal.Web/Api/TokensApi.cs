@@ -15,7 +15,7 @@ public static class TokensApi
         group.MapGet("/", ListAsync).WithName("ListTokens").WithSummary("List your API tokens").WithDescription("With when each was last used; never their secrets.")
             .WithExamples(response: ApiExamples.PageOf(ApiExamples.TokenView));
         group.MapGet("/{id:guid}", GetAsync).WithName("GetToken").WithSummary("Get one of your API tokens").WithExamples(response: ApiExamples.TokenView);
-        group.MapPost("/", CreateAsync).WithName("CreateToken")
+        group.MapPost("/", CreateAsync).WithName("CreateToken").WithMetadata(ProtectedAnswer.Instance)
             .WithSummary("Make an API token")
             .WithDescription("The answer holds the secret, once: only its hash is kept. A token made with a token reaches no further and lives no longer than it; a read-only token makes none.")
             .WithExamples(ApiExamples.TokenDraft, ApiExamples.CreatedToken);

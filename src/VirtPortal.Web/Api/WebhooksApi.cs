@@ -31,7 +31,7 @@ public static class WebhooksApi
             .WithSummary("List the webhook subscriptions you may see")
             .WithDescription("Your tenants' for their owners, every one (portal-wide ones too) for admins and helpdesk, or the tenant named by tenantId. Never their secrets.")
             .WithExamples(response: ApiExamples.PageOf(WebhookExamples.View));
-        group.MapPost("/", CreateAsync).WithName("CreateWebhook").WithMetadata(new ApiSubject("tenant"))
+        group.MapPost("/", CreateAsync).WithName("CreateWebhook").WithMetadata(new ApiSubject("tenant"), ProtectedAnswer.Instance)
             .WithSummary("Subscribe a URL to events")
             .WithDescription("The answer holds the signing secret (whsec_…), once: keep it to verify the webhook-signature header. Without tenantId the subscription is portal-wide (admins) and may take host and database_server events.")
             .WithExamples(WebhookExamples.Create, WebhookExamples.Created);
@@ -43,7 +43,7 @@ public static class WebhooksApi
             .WithExamples(WebhookExamples.Draft, WebhookExamples.View);
         group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteWebhook").WithSummary("Delete a webhook subscription")
             .WithDescription("With its delivery log; what still waited is not sent.");
-        group.MapPost("/{id:guid}/secret", RotateAsync).WithName("RotateWebhookSecret").WithSummary("Give a webhook subscription a new signing secret")
+        group.MapPost("/{id:guid}/secret", RotateAsync).WithName("RotateWebhookSecret").WithMetadata(ProtectedAnswer.Instance).WithSummary("Give a webhook subscription a new signing secret")
             .WithDescription("The answer holds the new secret, once; deliveries from now on are signed with it.")
             .WithExamples(response: WebhookExamples.Created);
         group.MapGet("/{id:guid}/deliveries", DeliveriesAsync).WithName("ListWebhookDeliveries").WithSummary("List a subscription's deliveries")

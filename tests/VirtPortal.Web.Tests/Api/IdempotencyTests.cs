@@ -85,4 +85,28 @@ public sealed class IdempotencyTests(ApiPortal portal) : IClassFixture<ApiPortal
 
         Assert.Equal("Send one Idempotency-Key of 1 to 255 characters.", (await response.ExpectAsync(HttpStatusCode.BadRequest)).Detail());
     }
+
+    [Fact]
+    public async Task A_repeated_token_request_gets_the_same_token_once_and_its_secret_is_not_kept_in_clear()
+    {
+        using var client = await portal.ClientAsync(ApiPortal.Member);
+        var name = $"idem-{Guid.NewGuid():N}"[..16];
+        // Within the making token's own life, which it cannot outlive.
+        var body = new { name, expiresAt = DateTimeOffset.UtcNow.AddMinutes(30) };
+        var key = new Dictionary<string, string> { [IdempotencyMiddleware.Header] = Guid.NewGuid().ToString() };
+
+        using var first = await client.PostAsync("/api/v1/tokens", body, key);
+        using var repeat = await client.PostAsync("/api/v1/tokens", body, key);
+
+        var secret = (await first.ExpectAsync(HttpStatusCode.Created)).GetProperty("secret").GetString()!;
+        Assert.StartsWith("vpt_", secret, StringComparison.Ordinal);
+        Assert.Equal(secret, (await repeat.ExpectAsync(HttpStatusCode.Created)).GetProperty("secret").GetString());
+        Assert.True(repeat.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
+        await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        Assert.Equal(1, await db.ApiTokens.CountAsync(t => t.Name == name, Ct));
+        var kept = await db.IdempotencyRecords.AsNoTracking().Where(r => r.Key == key[IdempotencyMiddleware.Header]).Select(r => r.Body).SingleAsync(Ct);
+        Assert.NotNull(kept);
+        Assert.DoesNotContain(secret, System.Text.Encoding.UTF8.GetString(kept), StringComparison.Ordinal);
+        Assert.DoesNotContain(name, System.Text.Encoding.UTF8.GetString(kept), StringComparison.Ordinal);
+    }
 }
