@@ -20,7 +20,7 @@ public sealed record RevealedPassword(Guid ResourceId, string Password);
 /// Databases, as their page offers them: the page's details (health, connection, backups), the backups a page at a
 /// time, taking a backup and a new password (both queued operations: 202 and the operation's Location), and the
 /// password's one look. A database is requested, and a backup restored into a new one, with POST /requests (kind
-/// NewDatabase, restoreFromBackupId); its files download from the portal's download URLs.
+/// NewDatabase, restoreFromBackupId); its files download with the token as well.
 /// </summary>
 public static class DatabasesApi
 {
@@ -56,13 +56,24 @@ public static class DatabasesApi
         group.MapPut("/{id:guid}/file", ReplaceFileAsync).WithName("ReplaceSqliteDatabaseFile")
             .WithSummary("Replace an embedded SQLite database's file")
             .WithDescription("The body is the new file (application/octet-stream), at most the database's disk size. It replaces the database only once it passed "
-                + "PRAGMA integrity_check; a file that fails it is refused and the database stays as it was. Its current file downloads from the portal's download URL.")
+                + "PRAGMA integrity_check; a file that fails it is refused and the database stays as it was. Its current file downloads with GET …/file.")
             .Accepts<Stream>("application/octet-stream")
             // The service stops reading at the database's own disk size, which may be above the server's default body limit.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
             .WithExamples(response: ApiExamples.DatabaseDetails);
+        group.MapGet("/{id:guid}/backups/{backupId:guid}/file", DownloadBackupAsync).WithName("DownloadDatabaseBackup")
+            .WithSummary("Download a ready backup's file")
+            .WithDescription("The dump (PostgreSQL) or database file (SQLite) as an attachment. 404 while the backup is not ready, saying so.")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
+        group.MapGet("/{id:guid}/file", DownloadFileAsync).WithName("DownloadSqliteDatabaseFile")
+            .WithSummary("Download an embedded SQLite database's current file")
+            .WithDescription("A consistent copy taken while the database stays in use, as an attachment. 422 for a database that is not SQLite.")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
         return group;
     }
+
+    /// <summary>Where a script downloads a ready backup's file with its token.</summary>
+    public static string BackupFile(Guid id, Guid backupId) => PortalApi.Path($"/databases/{id}/backups/{backupId}/file");
 
     /// <summary>What a database that has no password waiting is told; the page's words.</summary>
     public const string NoPasswordWaiting = "The password was shown once already. If it is lost, ask for a new one with rotate-password.";
@@ -78,7 +89,7 @@ public static class DatabasesApi
         Guid id, ClaimsPrincipal user, [AsParameters] PageQuery page, DatabaseService databases, CancellationToken ct)
     {
         var backups = await databases.BackupsAsync(user.Actor(), id, page.ToRequest(), ct);
-        var items = backups.Items.Select(b => new DatabaseBackupItem(b, b.State == DatabaseBackupState.Ready ? PortalRoutes.DatabaseBackupFile(id, b.Id) : null)).ToList();
+        var items = backups.Items.Select(b => new DatabaseBackupItem(b, b.State == DatabaseBackupState.Ready ? BackupFile(id, b.Id) : null)).ToList();
         return TypedResults.Ok(PageQuery.Answer(new Core.Common.Page<DatabaseBackupItem>(items, backups.Next)));
     }
 
@@ -108,6 +119,15 @@ public static class DatabasesApi
         ApiVersions.Tag(request.HttpContext.Response, details.Resource.Summary.Version);
         return TypedResults.Ok(details);
     }
+
+    private static async Task<FileStreamHttpResult> DownloadBackupAsync(Guid id, Guid backupId, ClaimsPrincipal user, DatabaseService databases, CancellationToken ct) =>
+        Attachment(await databases.OpenBackupAsync(user.Actor(), id, backupId, ct));
+
+    private static async Task<FileStreamHttpResult> DownloadFileAsync(Guid id, ClaimsPrincipal user, DatabaseService databases, CancellationToken ct) =>
+        Attachment(await databases.OpenSqliteFileAsync(user.Actor(), id, ct));
+
+    // A file name makes the answer an attachment (Content-Disposition), never shown inline.
+    private static FileStreamHttpResult Attachment(DatabaseDownload download) => TypedResults.File(download.Content, "application/octet-stream", download.FileName);
 
     private static async Task<Accepted<ResourceOperationView>> ActAsync(
         Guid id, OperationKind action, ClaimsPrincipal user, HttpRequest request, ResourceActions actions, ResourceDetailsQueries details, CancellationToken ct)

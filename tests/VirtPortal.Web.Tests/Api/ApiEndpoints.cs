@@ -132,7 +132,9 @@ public static class ApiEndpoints
             }
 
             var path = raw.Replace("{id:guid}", id, StringComparison.Ordinal).Replace("{id:long}", id, StringComparison.Ordinal)
-                .Replace("{id}", id, StringComparison.Ordinal).Replace("{userId}", world.MemberId, StringComparison.Ordinal);
+                .Replace("{id}", id, StringComparison.Ordinal).Replace("{userId}", world.MemberId, StringComparison.Ordinal)
+                // Every refusal the generated tests expect comes before the backup is looked up.
+                .Replace("{backupId:guid}", Guid.Empty.ToString(), StringComparison.Ordinal);
             var hasId = raw.Contains("{id", StringComparison.Ordinal);
             object? body = (method.Method, route) switch
             {
@@ -165,8 +167,10 @@ public static class ApiEndpoints
                 TargetsAcme = targetsAcme,
                 AdminOnly = adminOnly,
                 Caller = adminOnly ? ApiPortal.Admin : area == "approvals" ? ApiPortal.Approver : ApiPortal.Owner,
-                // Taking a console ticket changes nothing: a read-only token gets a view-only console.
-                Changes = AdminAreas.Contains(area) || (method != HttpMethod.Get && route != "/resources/{id:guid}/console-ticket"),
+                // Taking a console ticket changes nothing: a read-only token gets a view-only console. A database's files
+                // are its data: downloading them takes operating it, as on its page.
+                Changes = AdminAreas.Contains(area) || (method != HttpMethod.Get && route != "/resources/{id:guid}/console-ticket")
+                    || (method == HttpMethod.Get && route.EndsWith("/file", StringComparison.Ordinal)),
                 ReadStatus = route == "/resources/{id:guid}/console-ticket" ? HttpStatusCode.Conflict : HttpStatusCode.OK,
             });
         }

@@ -48,7 +48,8 @@ public sealed class ApiEndpointsTests(ApiPortal portal) : IClassFixture<ApiPorta
                 failures.Add(name + ": no summary");
             if (endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName is not { Length: > 0 })
                 failures.Add(name + ": no name");
-            if (ApiEndpoints.MethodOf(endpoint) != "DELETE" && endpoint.Metadata.GetMetadata<ApiExample>()?.Response is null)
+            var download = endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Any(p => p.ContentTypes.Contains("application/octet-stream"));
+            if (ApiEndpoints.MethodOf(endpoint) != "DELETE" && !download && endpoint.Metadata.GetMetadata<ApiExample>()?.Response is null)
                 failures.Add(name + ": no example answer");
             if (ApiEndpoints.MethodOf(endpoint) == "POST" && endpoint.Metadata.GetMetadata<IdempotentEndpoint>() is null)
                 failures.Add(name + ": no Idempotency-Key");
@@ -81,7 +82,10 @@ public sealed class ApiEndpointsTests(ApiPortal portal) : IClassFixture<ApiPorta
             if (success.Count != 1)
                 failures.Add($"{method} {path}: {success.Count} success answers");
             else if (success[0].Name != "204" && !(success[0].Value.TryGetProperty("content", out var content)
-                         && content.TryGetProperty("application/json", out var json) && json.TryGetProperty("schema", out _) && json.TryGetProperty("example", out _)))
+                         && ((content.TryGetProperty("application/json", out var json) && json.TryGetProperty("schema", out _) && json.TryGetProperty("example", out _))
+                             // A file download: its bytes, described as binary.
+                             || (content.TryGetProperty("application/octet-stream", out var file) && file.TryGetProperty("schema", out var binary)
+                                 && Resolve(document, binary).TryGetProperty("format", out var format) && format.GetString() == "binary"))))
                 failures.Add($"{method} {path}: its answer has no schema or no example");
             if (!operation.GetProperty("responses").TryGetProperty("401", out _))
                 failures.Add($"{method} {path}: no 401");
@@ -92,6 +96,12 @@ public sealed class ApiEndpointsTests(ApiPortal portal) : IClassFixture<ApiPorta
         Assert.Empty(failures);
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("token").GetProperty("scheme").GetString());
     }
+
+    /// <summary>A schema, or the one its <c>$ref</c> names under components/schemas.</summary>
+    private static JsonElement Resolve(JsonElement document, JsonElement schema) =>
+        schema.TryGetProperty("$ref", out var reference) && reference.GetString() is { } name && name.StartsWith("#/components/schemas/", StringComparison.Ordinal)
+            ? document.GetProperty("components").GetProperty("schemas").GetProperty(name["#/components/schemas/".Length..])
+            : schema;
 
     [Theory]
     [InlineData(Refusal.NoToken, "Send a personal API token")]

@@ -126,6 +126,10 @@ public class ApiPortal : PortalAppFactory
         return database;
     }
 
+    /// <summary>A tenant of the calling test's own, so that what other tests leave in the demo tenants never counts against its quota.</summary>
+    public async Task<Guid> TenantAsync() =>
+        await Services.GetRequiredService<TenantService>().CreateAsync(await AdminActorAsync(), $"t-{Guid.NewGuid():N}"[..14], "", TenantQuota.Default, Ct);
+
     /// <summary>A user of the portal's own, member of the given tenants, made as an admin makes one (no password: tokens need none).</summary>
     public async Task<Actor> UserAsync(params (Guid Tenant, TenantRole Role)[] memberships)
     {

@@ -46,7 +46,7 @@ public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPorta
         Assert.Equal([failed, pending], page.Items().Select(i => i.GetProperty("backup").Id()));
         Assert.Equal([ready], rest.Items().Select(i => i.GetProperty("backup").Id()));
         Assert.Equal(System.Text.Json.JsonValueKind.Null, rest.GetProperty("nextCursor").ValueKind);
-        Assert.Equal($"/databases/{database.Id}/backups/{ready}/file", rest.Items()[0].GetProperty("downloadUrl").GetString());
+        Assert.Equal($"/api/v1/databases/{database.Id}/backups/{ready}/file", rest.Items()[0].GetProperty("downloadUrl").GetString());
         Assert.All(page.Items(), i => Assert.Equal(System.Text.Json.JsonValueKind.Null, i.GetProperty("downloadUrl").ValueKind));
         Assert.Equal("The backup failed.", page.Items()[0].GetProperty("backup").GetProperty("error").GetString());
     }
@@ -142,10 +142,11 @@ public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPorta
     [Fact]
     public async Task A_requested_sqlite_database_takes_a_sound_file_and_refuses_one_that_is_not_on_its_field()
     {
-        using var client = await portal.ClientAsync(ApiPortal.Member);
+        var tenant = await portal.TenantAsync();
+        using var client = portal.Client((await portal.TokenAsync(await portal.UserAsync((tenant, TenantRole.Member)))).Secret);
         using var offerings = await client.GetAsync("/api/v1/catalog/offerings", Ct);
         var sqlite = (await offerings.ExpectAsync(HttpStatusCode.OK)).Items().Single(o => o.GetProperty("engine").GetString() == "Sqlite").Id();
-        using var submitted = await client.PostAsync("/api/v1/requests", new { kind = "NewDatabase", tenantId = await portal.AcmeAsync(), name = $"db{Guid.NewGuid():N}"[..10], offeringId = sqlite, leaseDays = 7 });
+        using var submitted = await client.PostAsync("/api/v1/requests", new { kind = "NewDatabase", tenantId = tenant, name = $"db{Guid.NewGuid():N}"[..10], offeringId = sqlite, leaseDays = 7 });
         var request = (await submitted.ExpectAsync(HttpStatusCode.Created)).GetProperty("request");
         if (request.GetProperty("state").GetString() == "PendingApproval")
         {
@@ -181,6 +182,35 @@ public sealed class DatabasesApiTests(ApiPortal portal) : IClassFixture<ApiPorta
     {
         await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
         return await db.Operations.CountAsync(o => o.ResourceId == resourceId, Ct);
+    }
+
+    [Fact]
+    public async Task A_script_downloads_a_ready_backup_with_its_token_and_a_stranger_or_a_read_only_token_gets_nothing()
+    {
+        var database = await portal.DatabaseAsync(await portal.AcmeAsync());
+        var ready = await BackupAsync(database, DatabaseBackupState.Ready);
+        var pending = await BackupAsync(database, DatabaseBackupState.Pending);
+        var content = System.Text.Encoding.UTF8.GetBytes($"a dump {Guid.NewGuid()}");
+        await File.WriteAllBytesAsync(portal.Services.GetRequiredService<DatabaseEngineRegistry>().BackupFile(ready), content, Ct);
+        using var member = await portal.ClientAsync(ApiPortal.Member);
+        using var readOnly = portal.Client((await portal.TokenAsync(ApiPortal.Member, readOnly: true)).Secret);
+        using var stranger = portal.Client((await portal.TokenAsync(await portal.UserAsync((await portal.GlobexAsync(), TenantRole.Owner)))).Secret);
+        var url = $"/api/v1/databases/{database.Id}/backups/{ready}/file";
+
+        using var file = await member.GetAsync(url, Ct);
+        using var notReady = await member.GetAsync($"/api/v1/databases/{database.Id}/backups/{pending}/file", Ct);
+        using var refused = await readOnly.GetAsync(url, Ct);
+        using var unknown = await stranger.GetAsync(url, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+        Assert.Equal(content, await file.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal("attachment", file.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.EndsWith(".dump", file.Content.Headers.ContentDisposition?.FileNameStar ?? file.Content.Headers.ContentDisposition?.FileName?.Trim('"'), StringComparison.Ordinal);
+        Assert.Equal("This backup is pending, not ready.", (await notReady.ExpectAsync(HttpStatusCode.NotFound)).Detail());
+        Assert.Equal(Core.Access.AccessRules.ReadOnlyTokenReason, (await refused.ExpectAsync(HttpStatusCode.Forbidden)).Detail());
+        Assert.Equal("This database does not exist or you may not see it.", (await unknown.ExpectAsync(HttpStatusCode.NotFound)).Detail());
+        await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        Assert.Equal(1, await db.AuditEntries.CountAsync(a => a.Action == Core.Audit.AuditActions.DatabaseBackupDownloaded && a.Details == $"backup {ready}", Ct));
     }
 
     private async Task<Guid> BackupAsync(Resource database, DatabaseBackupState state)
