@@ -119,8 +119,6 @@ public sealed partial class Reconciler(IDbContextFactory<PortalDbContext> dbFact
         if (!await LiveResourcesQuery(db, hostId).AnyAsync(r => r.Id == change.Id, ct))
             return false;
         var changed = await ResourceLifecycle.ReportAsync(db, new Dictionary<Guid, ResourceState> { [change.Id] = ResourceLifecycle.StateOf(change.State) }, time.GetUtcNow(), ct);
-        // Saves the webhook events the report staged.
-        await db.SaveChangesAsync(ct);
         foreach (var (id, tenantId, version) in changed)
             live.Publish(new ResourceChanged(tenantId, id, version));
         return changed.Count > 0;

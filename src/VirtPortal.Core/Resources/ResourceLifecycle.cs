@@ -120,19 +120,22 @@ public static class ResourceLifecycle
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(reported);
-        var changed = new List<Guid>();
-        foreach (var (id, state) in reported)
+        return await AtomicallyAsync(db, async () =>
         {
-            var rows = await db.Resources.Where(r => r.Id == id && (r.ObservedState == null || r.ObservedState != state))
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, state).SetProperty(r => r.ObservedSince, at)
-                    .SetProperty(r => r.ObservedAt, at).SetProperty(r => r.Version, r => r.Version + 1), ct);
-            if (rows > 0)
-                changed.Add(id);
-        }
+            var changed = new List<Guid>();
+            foreach (var (id, state) in reported)
+            {
+                var rows = await db.Resources.Where(r => r.Id == id && (r.ObservedState == null || r.ObservedState != state))
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, state).SetProperty(r => r.ObservedSince, at)
+                        .SetProperty(r => r.ObservedAt, at).SetProperty(r => r.Version, r => r.Version + 1), ct);
+                if (rows > 0)
+                    changed.Add(id);
+            }
 
-        var ids = reported.Keys.ToList();
-        await db.Resources.Where(r => ids.Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedAt, at), ct);
-        return await VersionsAsync(db, changed, at, ct);
+            var ids = reported.Keys.ToList();
+            await db.Resources.Where(r => ids.Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedAt, at), ct);
+            return await VersionsAsync(db, changed, at, ct);
+        }, ct);
     }
 
     /// <summary>
@@ -150,18 +153,42 @@ public static class ResourceLifecycle
         PortalDbContext db, System.Linq.Expressions.Expression<Func<Resource, bool>> placedThere, DateTimeOffset at, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var lost = await db.Resources.Where(placedThere).Where(r => r.ObservedState != null && r.ObservedState != ResourceState.Unknown
-                && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
-            .Select(r => r.Id).ToListAsync(ct);
-        await db.Resources.Where(r => lost.Contains(r.Id))
-            .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, ResourceState.Unknown).SetProperty(r => r.ObservedSince, at)
-                .SetProperty(r => r.Version, r => r.Version + 1), ct);
-        return await VersionsAsync(db, lost, at, ct);
+        return await AtomicallyAsync(db, async () =>
+        {
+            var lost = await db.Resources.Where(placedThere).Where(r => r.ObservedState != null && r.ObservedState != ResourceState.Unknown
+                    && r.State != ResourceState.Deleted && r.State != ResourceState.Failed)
+                .Select(r => r.Id).ToListAsync(ct);
+            await db.Resources.Where(r => lost.Contains(r.Id))
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.ObservedState, ResourceState.Unknown).SetProperty(r => r.ObservedSince, at)
+                    .SetProperty(r => r.Version, r => r.Version + 1), ct);
+            return await VersionsAsync(db, lost, at, ct);
+        }, ct);
     }
 
     /// <summary>
-    /// The changed resources' new versions; their webhook events are staged for the caller's SaveChanges (bulk
-    /// updates pass the outbox's interceptor by).
+    /// Runs bulk updates and saves the webhook events they staged in one transaction (unless the caller holds one
+    /// already), so a crash between them loses no event: the outbox's interceptor never sees a bulk update. The
+    /// caller's other pending changes are saved with them.
+    /// </summary>
+    private static async Task<T> AtomicallyAsync<T>(PortalDbContext db, Func<Task<T>> work, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            var within = await work();
+            await db.SaveChangesAsync(ct);
+            return within;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var result = await work();
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return result;
+    }
+
+    /// <summary>
+    /// The changed resources' new versions; their webhook events are staged for the SaveChanges of
+    /// <see cref="AtomicallyAsync"/> (bulk updates pass the outbox's interceptor by).
     /// </summary>
     private static async Task<IReadOnlyList<(Guid Id, Guid TenantId, long Version)>> VersionsAsync(PortalDbContext db, List<Guid> ids, DateTimeOffset at, CancellationToken ct)
     {

@@ -128,8 +128,8 @@ public sealed class WebhookOutboxInterceptor(TimeProvider time, WebhookSignal si
 
 /// <summary>
 /// Outbox rows for changes the change tracker does not see: what hosts report of their resources is written with
-/// bulk updates (<see cref="ResourceLifecycle.ReportAsync"/>), which stage their <c>observed</c> events here for the
-/// caller's next SaveChanges.
+/// bulk updates (<see cref="ResourceLifecycle.ReportAsync"/>), which stage their <c>observed</c> events here and save
+/// them in the bulk updates' own transaction.
 /// </summary>
 public static class WebhookOutbox
 {

@@ -142,6 +142,28 @@ public sealed class WebhookDeliveryTests : WebhookTestBase
     }
 
     [Fact]
+    public async Task A_hosts_report_and_its_observed_event_are_written_together_without_the_callers_save()
+    {
+        var (receiver, _) = await SubscribeAsync("resource.*");
+        await using var _r = receiver;
+        var vm = await AddVmAsync();
+        await using (var db = Host.NewDb())
+        {
+            // No SaveChanges here: a portal that stops right after the report still has the event in its outbox.
+            await ResourceLifecycle.ReportAsync(db, new Dictionary<Guid, ResourceState> { [vm.Id] = ResourceState.Paused }, Host.Time.GetUtcNow(), Ct);
+        }
+
+        await using (var check = Host.NewDb())
+        {
+            Assert.Equal(ResourceState.Paused, (await check.Resources.AsNoTracking().SingleAsync(r => r.Id == vm.Id, Ct)).ObservedState);
+            Assert.Single(await check.WebhookEvents.AsNoTracking().Where(e => e.EntityId == vm.Id && e.Type == "resource.observed").ToListAsync(Ct));
+        }
+
+        await Dispatcher.RunOnceAsync(Ct);
+        Assert.Equal(["resource.created", "resource.observed"], receiver.Received.Select(r => r.Type));
+    }
+
+    [Fact]
     public async Task Finished_deliveries_older_than_the_retention_are_purged_with_their_events_and_pending_ones_stay()
     {
         var (receiver, subscription) = await SubscribeAsync("resource.*");
