@@ -52,6 +52,8 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("Databases:FirstRun", "none");
         // A database's health and figures every 2 s rather than 15, so its page's charts fill while a journey watches.
         builder.UseSetting("Databases:CheckInterval", "00:00:02");
+        // Webhook journeys' receivers listen on 127.0.0.1, as an admin would allow for a receiver inside the network.
+        builder.UseSetting("Webhooks:AllowPrivateTargets", "true");
     }
 
     protected override void Dispose(bool disposing)
