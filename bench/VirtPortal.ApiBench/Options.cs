@@ -7,7 +7,7 @@ internal sealed record Options(int Requests, int Reads, int Concurrency, TimeSpa
 {
     public static Options Parse(string[] args)
     {
-        var options = new Options(100, 300, 8, TimeSpan.FromSeconds(10), 0, false);
+        var options = new Options(100, 300, 8, TimeSpan.FromSeconds(10), 100, false);
         for (var i = 0; i < args.Length; i++)
         {
             options = args[i] switch

@@ -18,8 +18,8 @@ using VirtPortal.BenchKit;
 //     from the POST until the receiver has the signed delivery of the resource's change.
 //
 // Usage (build in Release first): dotnet bench/VirtPortal.ApiBench/bin/Release/net10.0/VirtPortal.ApiBench.dll
-//     [--requests 100] [--reads 300] [--concurrency 8] [--seconds 10] [--hooks N] [--no-doc]
-//   --hooks N   reboots timed to their webhook delivery (default 0: needs the webhooks API, not yet on main)
+//     [--requests 100] [--reads 300] [--concurrency 8] [--seconds 10] [--hooks 100] [--no-doc]
+//   --hooks N   reboots timed to their signed webhook delivery (default 100; 0 skips webhooks)
 var options = Options.Parse(args);
 var root = Repository.FindRoot();
 var load = Machine.LoadAverage();
