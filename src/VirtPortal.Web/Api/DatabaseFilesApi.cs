@@ -32,6 +32,13 @@ public static class DatabaseFilesApi
         Guid id, HttpContext context, DatabaseService databases, CancellationToken ct) =>
         DownloadAsync(context, actor => databases.OpenSqliteFileAsync(actor, id, ct));
 
+    /// <summary>A database's file as the answer; its file name makes it an attachment (Content-Disposition), never shown inline.</summary>
+    public static FileStreamHttpResult Attachment(DatabaseDownload download)
+    {
+        ArgumentNullException.ThrowIfNull(download);
+        return TypedResults.File(download.Content, ContentType, download.FileName);
+    }
+
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadAsync(
         HttpContext context, Func<Core.Users.Actor, Task<DatabaseDownload>> open)
     {
@@ -39,9 +46,7 @@ public static class DatabaseFilesApi
             return TypedResults.Problem("Sign in first.", statusCode: StatusCodes.Status401Unauthorized);
         try
         {
-            var download = await open(actor);
-            // A file name makes the result an attachment (Content-Disposition), never shown inline.
-            return TypedResults.File(download.Content, ContentType, download.FileName);
+            return Attachment(await open(actor));
         }
         catch (PortalAccessDeniedException)
         {

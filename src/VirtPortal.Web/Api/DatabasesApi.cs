@@ -121,13 +121,10 @@ public static class DatabasesApi
     }
 
     private static async Task<FileStreamHttpResult> DownloadBackupAsync(Guid id, Guid backupId, ClaimsPrincipal user, DatabaseService databases, CancellationToken ct) =>
-        Attachment(await databases.OpenBackupAsync(user.Actor(), id, backupId, ct));
+        DatabaseFilesApi.Attachment(await databases.OpenBackupAsync(user.Actor(), id, backupId, ct));
 
     private static async Task<FileStreamHttpResult> DownloadFileAsync(Guid id, ClaimsPrincipal user, DatabaseService databases, CancellationToken ct) =>
-        Attachment(await databases.OpenSqliteFileAsync(user.Actor(), id, ct));
-
-    // A file name makes the answer an attachment (Content-Disposition), never shown inline.
-    private static FileStreamHttpResult Attachment(DatabaseDownload download) => TypedResults.File(download.Content, "application/octet-stream", download.FileName);
+        DatabaseFilesApi.Attachment(await databases.OpenSqliteFileAsync(user.Actor(), id, ct));
 
     private static async Task<Accepted<ResourceOperationView>> ActAsync(
         Guid id, OperationKind action, ClaimsPrincipal user, HttpRequest request, ResourceActions actions, ResourceDetailsQueries details, CancellationToken ct)
