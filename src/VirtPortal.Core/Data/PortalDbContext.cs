@@ -85,6 +85,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             tenant.Property(t => t.Name).HasMaxLength(TenantRules.NameMaxLength).UseCollation("NOCASE");
             tenant.HasIndex(t => t.Name).IsUnique();
             tenant.Property(t => t.Description).HasMaxLength(TenantRules.DescriptionMaxLength);
+            tenant.Property(t => t.Version).IsConcurrencyToken();
             tenant.OwnsOne(t => t.Quota, quota =>
             {
                 quota.Property(q => q.VCpus).HasColumnName("QuotaVCpus");

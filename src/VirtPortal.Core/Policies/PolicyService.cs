@@ -44,7 +44,12 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
     }
 
     [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
-    public async Task SaveAsync(Actor actor, Guid tenantId, TenantPolicy policy, CancellationToken ct = default)
+    public Task SaveAsync(Actor actor, Guid tenantId, TenantPolicy policy, CancellationToken ct = default) =>
+        SaveAsync(actor, tenantId, policy, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the tenant is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given; saving bumps the tenant's version.</summary>
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
+    public async Task SaveAsync(Actor actor, Guid tenantId, TenantPolicy policy, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(policy);
@@ -54,6 +59,8 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
         Validate(policy, approvers);
 
         var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
+        TenantRules.RequireVersion(tenant, expectedVersion);
+        tenant.Version++;
         var existing = await db.TenantPolicies.FirstOrDefaultAsync(p => p.TenantId == tenantId, ct);
         if (existing is null)
         {
@@ -74,7 +81,7 @@ public sealed class PolicyService(IDbContextFactory<PortalDbContext> dbFactory, 
         existing.OnTimeout = policy.OnTimeout;
         db.Record(time, actor, AuditActions.PolicyChanged, $"tenant {tenant.Name}", tenantId,
             $"auto-approve {(policy.AutoApprove ? $"up to {policy.AutoMaxVCpus} vCPU, {policy.AutoMaxRamMiB} MiB, {policy.AutoMaxDiskGiB} GiB, {policy.AutoMaxLeaseDays} days" : "off")}; {policy.Stages.Count} stage(s); max lease {policy.MaxLeaseDays} days");
-        await db.SaveChangesAsync(ct);
+        await TenantRules.SaveVersionedAsync(() => db.SaveChangesAsync(ct));
     }
 
     public static void Validate(TenantPolicy policy, IReadOnlySet<string> approverIds)

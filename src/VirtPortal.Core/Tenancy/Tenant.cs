@@ -17,6 +17,9 @@ public sealed class Tenant
 
     public bool IsArchived => ArchivedAt is not null;
 
+    /// <summary>Bumped by every change of its settings (name, description, quota, archive, approval policy): the API's ETag, and the concurrency token its changes are saved against.</summary>
+    public long Version { get; set; } = 1;
+
     public List<TenantMembership> Memberships { get; set; } = [];
 }
 

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using VirtPortal.Core.Common;
 
 namespace VirtPortal.Core.Tenancy;
@@ -66,5 +67,30 @@ public static class TenantRules
             errors["Description"] = [descriptionError];
         if (errors.Count > 0)
             throw new PortalValidationException(errors);
+    }
+
+    /// <summary>What a change made against an older version of the tenant is told (the API answers it 412).</summary>
+    public const string StaleVersion = "The tenant was changed since you read it: read it again.";
+
+    /// <summary>Refuses a change made against another version than the tenant has (an If-Match the API was sent).</summary>
+    public static void RequireVersion(Tenant tenant, long? expectedVersion)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (expectedVersion is { } expected && expected != tenant.Version)
+            throw new PortalConcurrencyException(StaleVersion);
+    }
+
+    /// <summary>Saves a versioned change; one saved meanwhile by someone else (the version moved under it) is refused as stale.</summary>
+    public static async Task SaveVersionedAsync(Func<Task> save)
+    {
+        ArgumentNullException.ThrowIfNull(save);
+        try
+        {
+            await save();
+        }
+        catch (DbUpdateConcurrencyException e)
+        {
+            throw new PortalConcurrencyException(StaleVersion, e);
+        }
     }
 }

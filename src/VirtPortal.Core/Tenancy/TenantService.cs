@@ -9,7 +9,7 @@ using VirtPortal.Core.Users;
 namespace VirtPortal.Core.Tenancy;
 
 public sealed record TenantSummary(
-    Guid Id, string Name, string Description, bool IsArchived, int MemberCount, TenantRole? MyRole, TenantQuota Quota);
+    Guid Id, string Name, string Description, bool IsArchived, int MemberCount, TenantRole? MyRole, TenantQuota Quota, long Version);
 
 public sealed record TenantMemberView(string UserId, string Email, string DisplayName, TenantRole Role, DateTimeOffset AddedAt);
 
@@ -41,12 +41,12 @@ public sealed partial class TenantService(
             .OrderBy(t => t.Name)
             .Select(t => new
             {
-                t.Id, t.Name, t.Description, t.ArchivedAt, t.Quota,
+                t.Id, t.Name, t.Description, t.ArchivedAt, t.Quota, t.Version,
                 Members = t.Memberships.Count,
                 MyRole = t.Memberships.Where(m => m.UserId == actor.UserId).Select(m => (TenantRole?)m.Role).FirstOrDefault(),
             })
             .ToListAsync(ct);
-        return [.. rows.Select(r => new TenantSummary(r.Id, r.Name, r.Description, r.ArchivedAt != null, r.Members, r.MyRole, r.Quota))];
+        return [.. rows.Select(r => new TenantSummary(r.Id, r.Name, r.Description, r.ArchivedAt != null, r.Members, r.MyRole, r.Quota, r.Version))];
     }
 
     [Requires(Permission.TenantView, AccessTargetKind.Tenant)]
@@ -64,7 +64,7 @@ public sealed partial class TenantService(
             .Select(m => new TenantMemberView(m.UserId, users[m.UserId].Email ?? "", users[m.UserId].DisplayName, m.Role, m.AddedAt))
             .OrderByDescending(m => m.Role).ThenBy(m => m.Email, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        var summary = new TenantSummary(tenant.Id, tenant.Name, tenant.Description, tenant.IsArchived, members.Count, myRole, tenant.Quota);
+        var summary = new TenantSummary(tenant.Id, tenant.Name, tenant.Description, tenant.IsArchived, members.Count, myRole, tenant.Quota, tenant.Version);
         return new TenantDetails(
             summary,
             members,
@@ -98,12 +98,18 @@ public sealed partial class TenantService(
     }
 
     [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
-    public async Task UpdateAsync(Actor actor, Guid tenantId, string name, string? description, TenantQuota quota, CancellationToken ct = default)
+    public Task UpdateAsync(Actor actor, Guid tenantId, string name, string? description, TenantQuota quota, CancellationToken ct = default) =>
+        UpdateAsync(actor, tenantId, name, description, quota, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the tenant is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
+    public async Task UpdateAsync(Actor actor, Guid tenantId, string name, string? description, TenantQuota quota, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Tenant(tenantId), "edit tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
+        TenantRules.RequireVersion(tenant, expectedVersion);
         TenantRules.Validate(name, description, quota);
         var trimmed = name.Trim();
         await EnsureNameFreeAsync(db, trimmed, tenantId, ct);
@@ -116,22 +122,30 @@ public sealed partial class TenantService(
 
         tenant.Description = description?.Trim() ?? "";
         TenantQuotas.Change(db, time, actor, tenant, quota);
+        tenant.Version++;
 
-        await db.SaveUniqueAsync("Name", "A tenant with that name already exists.", ct);
+        await TenantRules.SaveVersionedAsync(() => db.SaveUniqueAsync("Name", "A tenant with that name already exists.", ct));
     }
 
     [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
-    public async Task SetArchivedAsync(Actor actor, Guid tenantId, bool archived, CancellationToken ct = default)
+    public Task SetArchivedAsync(Actor actor, Guid tenantId, bool archived, CancellationToken ct = default) =>
+        SetArchivedAsync(actor, tenantId, archived, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the tenant is at <paramref name="expectedVersion"/> when one is given.</summary>
+    [Requires(Permission.TenantAdminister, AccessTargetKind.Tenant)]
+    public async Task SetArchivedAsync(Actor actor, Guid tenantId, bool archived, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.TenantAdminister, AccessTarget.Tenant(tenantId), archived ? "archive tenant" : "restore tenant", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var tenant = await db.Tenants.FirstAsync(t => t.Id == tenantId, ct);
+        TenantRules.RequireVersion(tenant, expectedVersion);
         if (tenant.IsArchived == archived)
             throw new PortalValidationException(archived ? "The tenant is already archived." : "The tenant is not archived.");
         tenant.ArchivedAt = archived ? time.GetUtcNow() : null;
+        tenant.Version++;
         db.Record(time, actor, archived ? AuditActions.TenantArchived : AuditActions.TenantRestored, $"tenant {tenant.Name}", tenant.Id);
-        await db.SaveChangesAsync(ct);
+        await TenantRules.SaveVersionedAsync(() => db.SaveChangesAsync(ct));
     }
 
     [Requires(Permission.TenantManageMembers, AccessTargetKind.Tenant)]

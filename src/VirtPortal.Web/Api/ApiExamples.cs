@@ -127,7 +127,7 @@ public static class ApiExamples
 
     public static RevealedPassword RevealedPassword { get; } = new(Database, "Tq4w-Zk9p-Hx2m-Lr7v");
 
-    public static TenantSummary TenantSummary { get; } = new(Tenant, "Acme Research", "The research group's VMs and databases.", false, 4, TenantRole.Owner, TenantQuota.Default);
+    public static TenantSummary TenantSummary { get; } = new(Tenant, "Acme Research", "The research group's VMs and databases.", false, 4, TenantRole.Owner, TenantQuota.Default, 3);
 
     public static TenantDetails TenantDetails { get; } = new(TenantSummary,
         [new TenantMemberView(User, "mia@acme.example", "Mia Member", TenantRole.Owner, At)], CanManageMembers: true, CanAdminister: true);

@@ -38,23 +38,28 @@ public static class TenantsApi
             .WithDescription("Every tenant for staff, yours for members (one tenant's for a token limited to it), newest first; archived ones with includeArchived=true.")
             .WithExamples(response: ApiExamples.PageOf(ApiExamples.TenantSummary));
         group.MapGet("/{id:guid}", GetAsync).WithName("GetTenant").WithSummary("Get a tenant with its quota and members")
+            .WithDescription("The ETag is the tenant's version (its settings and approval policy), for If-Match on changes.")
             .WithExamples(response: ApiExamples.TenantDetails);
         group.MapPost("/", CreateAsync).WithName("CreateTenant").WithSummary("Create a tenant")
             .WithDescription("Admins only. Answers 201 with the tenant and its Location; it has no members until one is added.")
             .WithExamples(ApiExamples.TenantBody, ApiExamples.TenantDetails);
         group.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateTenant").WithSummary("Rename a tenant, or change its description or quota")
-            .WithDescription("Admins only. The whole form: name, description and quota. A quota below what the tenant uses stops new requests, not its resources.")
+            .WithDescription("Admins only. The whole form: name, description and quota. A quota below what the tenant uses stops new requests, not its resources. With If-Match, only at that version (412 otherwise).")
+            .WithMetadata(VersionedChange.Instance)
             .WithExamples(ApiExamples.TenantBody, ApiExamples.TenantDetails);
         group.MapPost("/{id:guid}/archive", ArchiveAsync).WithName("ArchiveTenant").WithSummary("Archive a tenant")
-            .WithDescription("Admins only. Its members can no longer see it or request for it; its resources stay.")
+            .WithDescription("Admins only. Its members can no longer see it or request for it; its resources stay. With If-Match, only at that version (412 otherwise).")
+            .WithMetadata(VersionedChange.Instance)
             .WithExamples(response: ApiExamples.TenantDetails);
         group.MapPost("/{id:guid}/restore", RestoreAsync).WithName("RestoreTenant").WithSummary("Restore an archived tenant")
-            .WithDescription("Admins only.").WithExamples(response: ApiExamples.TenantDetails);
+            .WithDescription("Admins only. With If-Match, only at that version (412 otherwise).").WithMetadata(VersionedChange.Instance)
+            .WithExamples(response: ApiExamples.TenantDetails);
         group.MapGet("/{id:guid}/policy", GetPolicyAsync).WithName("GetTenantPolicy").WithSummary("Get a tenant's approval policy")
-            .WithDescription("What the policy approves at once, and the approval stages the rest goes through.")
+            .WithDescription("What the policy approves at once, and the approval stages the rest goes through. The ETag is the tenant's version, for If-Match on PUT.")
             .WithExamples(response: ApiExamples.Policy);
         group.MapPut("/{id:guid}/policy", SavePolicyAsync).WithName("UpdateTenantPolicy").WithSummary("Set a tenant's approval policy")
-            .WithDescription("Admins only. Named approvers are user ids of approvers or admins. It decides requests submitted from now on.")
+            .WithDescription("Admins only. Named approvers are user ids of approvers or admins. It decides requests submitted from now on. With If-Match, only while the tenant is at that version (412 otherwise).")
+            .WithMetadata(VersionedChange.Instance)
             .WithExamples(ApiExamples.Policy, ApiExamples.Policy);
         group.MapPost("/{id:guid}/members", AddMemberAsync).WithName("AddTenantMember").WithSummary("Add a member to a tenant")
             .WithDescription("Admins and the tenant's owners. The account must exist (an admin creates it with POST /users).")
@@ -71,8 +76,15 @@ public static class TenantsApi
         ClaimsPrincipal user, [AsParameters] PageQuery page, bool? includeArchived, TenantService tenants, CancellationToken ct) =>
         TypedResults.Ok(PageQuery.Answer(Paging.Within(await tenants.ListVisibleAsync(user.Actor(), includeArchived ?? false, ct), page.ToRequest(), t => t.Id)));
 
-    private static async Task<Ok<TenantDetails>> GetAsync(Guid id, ClaimsPrincipal user, TenantService tenants, CancellationToken ct) =>
-        TypedResults.Ok(await tenants.GetAsync(user.Actor(), id, ct));
+    private static async Task<Ok<TenantDetails>> GetAsync(Guid id, ClaimsPrincipal user, HttpResponse response, TenantService tenants, CancellationToken ct) =>
+        Tagged(response, await tenants.GetAsync(user.Actor(), id, ct));
+
+    /// <summary>The tenant, with its version as the ETag.</summary>
+    private static Ok<TenantDetails> Tagged(HttpResponse response, TenantDetails details)
+    {
+        ApiVersions.Tag(response, details.Tenant.Version);
+        return TypedResults.Ok(details);
+    }
 
     private static async Task<Created<TenantDetails>> CreateAsync(TenantBody body, ClaimsPrincipal user, TenantService tenants, CancellationToken ct)
     {
@@ -81,38 +93,44 @@ public static class TenantsApi
         return TypedResults.Created(PortalApi.Path($"/tenants/{id}"), await tenants.GetAsync(actor, id, ct));
     }
 
-    private static async Task<Ok<TenantDetails>> UpdateAsync(Guid id, TenantBody body, ClaimsPrincipal user, TenantService tenants, CancellationToken ct)
+    private static async Task<Ok<TenantDetails>> UpdateAsync(Guid id, TenantBody body, ClaimsPrincipal user, HttpRequest request, TenantService tenants, CancellationToken ct)
     {
         var actor = user.Actor();
         await QuotaFieldsAsync(async () =>
         {
-            await tenants.UpdateAsync(actor, id, body.Name ?? "", body.Description, Quota(body), ct);
+            await tenants.UpdateAsync(actor, id, body.Name ?? "", body.Description, Quota(body), ApiVersions.Expected(request), ct);
             return id;
         });
-        return TypedResults.Ok(await tenants.GetAsync(actor, id, ct));
+        return Tagged(request.HttpContext.Response, await tenants.GetAsync(actor, id, ct));
     }
 
-    private static Task<Ok<TenantDetails>> ArchiveAsync(Guid id, ClaimsPrincipal user, TenantService tenants, CancellationToken ct) =>
-        SetArchivedAsync(id, true, user, tenants, ct);
+    private static Task<Ok<TenantDetails>> ArchiveAsync(Guid id, ClaimsPrincipal user, HttpRequest request, TenantService tenants, CancellationToken ct) =>
+        SetArchivedAsync(id, true, user, request, tenants, ct);
 
-    private static Task<Ok<TenantDetails>> RestoreAsync(Guid id, ClaimsPrincipal user, TenantService tenants, CancellationToken ct) =>
-        SetArchivedAsync(id, false, user, tenants, ct);
+    private static Task<Ok<TenantDetails>> RestoreAsync(Guid id, ClaimsPrincipal user, HttpRequest request, TenantService tenants, CancellationToken ct) =>
+        SetArchivedAsync(id, false, user, request, tenants, ct);
 
-    private static async Task<Ok<TenantDetails>> SetArchivedAsync(Guid id, bool archived, ClaimsPrincipal user, TenantService tenants, CancellationToken ct)
+    private static async Task<Ok<TenantDetails>> SetArchivedAsync(Guid id, bool archived, ClaimsPrincipal user, HttpRequest request, TenantService tenants, CancellationToken ct)
     {
         var actor = user.Actor();
-        await tenants.SetArchivedAsync(actor, id, archived, ct);
-        return TypedResults.Ok(await tenants.GetAsync(actor, id, ct));
+        await tenants.SetArchivedAsync(actor, id, archived, ApiVersions.Expected(request), ct);
+        return Tagged(request.HttpContext.Response, await tenants.GetAsync(actor, id, ct));
     }
 
-    private static async Task<Ok<TenantPolicy>> GetPolicyAsync(Guid id, ClaimsPrincipal user, PolicyService policies, CancellationToken ct) =>
-        TypedResults.Ok(await policies.GetAsync(user.Actor(), id, ct));
-
-    private static async Task<Ok<TenantPolicy>> SavePolicyAsync(Guid id, TenantPolicy body, ClaimsPrincipal user, PolicyService policies, CancellationToken ct)
+    private static async Task<Ok<TenantPolicy>> GetPolicyAsync(Guid id, ClaimsPrincipal user, HttpResponse response, PolicyService policies, TenantService tenants, CancellationToken ct)
     {
         var actor = user.Actor();
-        await policies.SaveAsync(actor, id, body, ct);
-        return TypedResults.Ok(await policies.GetAsync(actor, id, ct));
+        var policy = await policies.GetAsync(actor, id, ct);
+        ApiVersions.Tag(response, (await tenants.GetAsync(actor, id, ct)).Tenant.Version);
+        return TypedResults.Ok(policy);
+    }
+
+    private static async Task<Ok<TenantPolicy>> SavePolicyAsync(
+        Guid id, TenantPolicy body, ClaimsPrincipal user, HttpRequest request, PolicyService policies, TenantService tenants, CancellationToken ct)
+    {
+        var actor = user.Actor();
+        await policies.SaveAsync(actor, id, body, ApiVersions.Expected(request), ct);
+        return await GetPolicyAsync(id, user, request.HttpContext.Response, policies, tenants, ct);
     }
 
     private static async Task<Ok<TenantDetails>> AddMemberAsync(Guid id, NewMemberBody body, ClaimsPrincipal user, TenantService tenants, CancellationToken ct)

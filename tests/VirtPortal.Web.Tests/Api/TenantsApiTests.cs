@@ -28,6 +28,41 @@ public sealed class TenantsApiTests(ApiPortal portal) : IClassFixture<ApiPortal>
     }
 
     [Fact]
+    public async Task A_change_with_a_stale_if_match_is_refused_with_412_and_changes_nothing_and_the_current_one_goes_through()
+    {
+        using var admin = await portal.ClientAsync(ApiPortal.Admin);
+        var id = await TenantAsync(admin);
+        using var read = await admin.GetAsync($"/api/v1/tenants/{id}", Ct);
+        await read.ExpectAsync(HttpStatusCode.OK);
+        var etag = read.Headers.ETag!.Tag;
+        using var policyRead = await admin.GetAsync($"/api/v1/tenants/{id}/policy", Ct);
+        var policy = await policyRead.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(etag, policyRead.Headers.ETag?.Tag);
+        var name = Unique("v");
+
+        using var current = await admin.SendAsync(HttpMethod.Put, $"/api/v1/tenants/{id}", new { name, description = "first", quota = TenantQuota.Default },
+            new Dictionary<string, string> { ["If-Match"] = etag });
+        using var stale = await admin.SendAsync(HttpMethod.Put, $"/api/v1/tenants/{id}", new { name = name + "-late", description = "late", quota = TenantQuota.Default },
+            new Dictionary<string, string> { ["If-Match"] = etag });
+        using var stalePolicy = await admin.SendAsync(HttpMethod.Put, $"/api/v1/tenants/{id}/policy", policy, new Dictionary<string, string> { ["If-Match"] = etag });
+        using var staleArchive = await admin.PostAsync($"/api/v1/tenants/{id}/archive", headers: new Dictionary<string, string> { ["If-Match"] = etag });
+
+        await current.ExpectAsync(HttpStatusCode.OK);
+        Assert.NotEqual(etag, current.Headers.ETag?.Tag);
+        foreach (var refused in new[] { stale, stalePolicy, staleArchive })
+            Assert.Equal(TenantRules.StaleVersion, (await refused.ExpectAsync(HttpStatusCode.PreconditionFailed)).Detail());
+        using var after = await admin.GetAsync($"/api/v1/tenants/{id}", Ct);
+        var tenant = (await after.ExpectAsync(HttpStatusCode.OK)).GetProperty("tenant");
+        Assert.Equal((name, "first", false), (tenant.GetProperty("name").GetString(), tenant.GetProperty("description").GetString(), tenant.GetProperty("isArchived").GetBoolean()));
+        Assert.Equal(current.Headers.ETag?.Tag, after.Headers.ETag?.Tag);
+
+        using var policySaved = await admin.SendAsync(HttpMethod.Put, $"/api/v1/tenants/{id}/policy", policy,
+            new Dictionary<string, string> { ["If-Match"] = after.Headers.ETag!.Tag });
+        await policySaved.ExpectAsync(HttpStatusCode.OK);
+        Assert.NotEqual(after.Headers.ETag.Tag, policySaved.Headers.ETag?.Tag);
+    }
+
+    [Fact]
     public async Task A_bad_name_a_taken_name_and_a_negative_quota_are_refused_on_their_fields_and_nothing_is_made()
     {
         using var admin = await portal.ClientAsync(ApiPortal.Admin);

@@ -59,5 +59,5 @@ public sealed class TenantSwitcherTests : PortalComponentTest
     }
 
     private static TenantSummary Summary(string name) =>
-        new(Guid.NewGuid(), name, "", IsArchived: false, MemberCount: 1, TenantRole.Member, TenantQuota.Default);
+        new(Guid.NewGuid(), name, "", IsArchived: false, MemberCount: 1, TenantRole.Member, TenantQuota.Default, Version: 1);
 }
