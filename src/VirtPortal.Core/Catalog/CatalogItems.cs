@@ -21,6 +21,9 @@ public sealed class VmTemplate
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Moves with every change of the item (the API's ETag and If-Match).</summary>
+    public long Version { get; set; } = 1;
+
     /// <summary>Sizes this template may run at; empty means every enabled size.</summary>
     public List<VmSize> AllowedSizes { get; set; } = [];
 }
@@ -40,6 +43,9 @@ public sealed class VmSize
     public decimal HourlyPrice { get; set; }
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Moves with every change of the item (the API's ETag and If-Match).</summary>
+    public long Version { get; set; } = 1;
 
     public List<VmTemplate> Templates { get; set; } = [];
 }
@@ -69,6 +75,9 @@ public sealed class DatabaseOffering
     public decimal HourlyPrice { get; set; }
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Moves with every change of the item (the API's ETag and If-Match).</summary>
+    public long Version { get; set; } = 1;
 }
 
 public static class Showback

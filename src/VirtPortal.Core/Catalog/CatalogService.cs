@@ -18,19 +18,19 @@ public enum CatalogItemKind
 /// <summary>A VM template as users and admins see it; <see cref="AllowedSizeIds"/> empty means every enabled size.</summary>
 public sealed record TemplateView(
     Guid Id, string Name, string Description, string OsLabel, string ImageRef, int DefaultLeaseDays, decimal HourlyPrice,
-    bool Enabled, IReadOnlyList<Guid> AllowedSizeIds)
+    bool Enabled, IReadOnlyList<Guid> AllowedSizeIds, long Version)
 {
     public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
 }
 
-public sealed record SizeView(Guid Id, string Name, int VCpus, int RamMiB, int DiskGiB, decimal HourlyPrice, bool Enabled)
+public sealed record SizeView(Guid Id, string Name, int VCpus, int RamMiB, int DiskGiB, decimal HourlyPrice, bool Enabled, long Version)
 {
     public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
 }
 
 public sealed record OfferingView(
     Guid Id, string Name, string Description, DatabaseEngineKind Engine, int StorageGiB, int ConnectionLimit, int DefaultLeaseDays,
-    decimal HourlyPrice, bool Enabled)
+    decimal HourlyPrice, bool Enabled, long Version)
 {
     public decimal MonthlyPrice => Showback.Monthly(HourlyPrice);
 }
@@ -99,6 +99,41 @@ public sealed partial class CatalogService(
         return [.. (await OrderSizes(query).ToListAsync(ct)).Select(ToView)];
     }
 
+    /// <summary>One item: an enabled one for everyone signed in, a disabled one only for those who may read them all (admins).</summary>
+    [Requires(Permission.CatalogReadEnabled)]
+    public async Task<TemplateView> GetTemplateAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        await access.RequireAsync(actor, Permission.CatalogReadEnabled, AccessTarget.Portal, "read template", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.VmTemplates.AsNoTracking().Where(t => t.Id == id)
+            .Select(t => new { Template = t, SizeIds = t.AllowedSizes.Select(s => s.Id).ToList() })
+            .FirstOrDefaultAsync(ct);
+        await RequireVisibleAsync(actor, row?.Template.Enabled, "template", ct);
+        return ToView(row!.Template, row.SizeIds);
+    }
+
+    /// <summary>One item: an enabled one for everyone signed in, a disabled one only for those who may read them all (admins).</summary>
+    [Requires(Permission.CatalogReadEnabled)]
+    public async Task<SizeView> GetSizeAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        await access.RequireAsync(actor, Permission.CatalogReadEnabled, AccessTarget.Portal, "read size", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var size = await db.VmSizes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
+        await RequireVisibleAsync(actor, size?.Enabled, "size", ct);
+        return ToView(size!);
+    }
+
+    /// <summary>One item: an enabled one for everyone signed in, a disabled one only for those who may read them all (admins).</summary>
+    [Requires(Permission.CatalogReadEnabled)]
+    public async Task<OfferingView> GetOfferingAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        await access.RequireAsync(actor, Permission.CatalogReadEnabled, AccessTarget.Portal, "read database offering", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var offering = await db.DatabaseOfferings.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct);
+        await RequireVisibleAsync(actor, offering?.Enabled, "database offering", ct);
+        return ToView(offering!);
+    }
+
     [Requires(Permission.CatalogEdit)]
     public async Task<Guid> CreateTemplateAsync(Actor actor, TemplateInput input, CancellationToken ct = default)
     {
@@ -118,21 +153,28 @@ public sealed partial class CatalogService(
     }
 
     [Requires(Permission.CatalogEdit)]
-    public async Task UpdateTemplateAsync(Actor actor, Guid id, TemplateInput input, CancellationToken ct = default)
+    public Task UpdateTemplateAsync(Actor actor, Guid id, TemplateInput input, CancellationToken ct = default) =>
+        UpdateTemplateAsync(actor, id, input, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the template is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.CatalogEdit)]
+    public async Task UpdateTemplateAsync(Actor actor, Guid id, TemplateInput input, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit template", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var template = await db.VmTemplates.Include(t => t.AllowedSizes).FirstOrDefaultAsync(t => t.Id == id, ct)
             ?? throw new PortalNotFoundException("That template does not exist.");
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, template.Version, "The template");
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.VmTemplates, name, id, "template", ct);
         var before = $"\"{template.Name}\" {Describe(template)}";
         template.Name = name;
         Apply(template, input, await FindSizesAsync(db, input.AllowedSizeIds, ct));
+        template.Version++;
         db.Record(time, actor, AuditActions.CatalogTemplateSaved, $"template {name}", null, $"updated from {before} to {Describe(template)}");
-        await db.SaveUniqueAsync("Name", "A template with that name already exists.", ct);
+        await PortalConcurrencyException.SaveVersionedAsync(() => db.SaveUniqueAsync("Name", "A template with that name already exists.", ct), "The template");
         LogSaved("template", name, actor.Name);
     }
 
@@ -155,21 +197,28 @@ public sealed partial class CatalogService(
     }
 
     [Requires(Permission.CatalogEdit)]
-    public async Task UpdateSizeAsync(Actor actor, Guid id, SizeInput input, CancellationToken ct = default)
+    public Task UpdateSizeAsync(Actor actor, Guid id, SizeInput input, CancellationToken ct = default) =>
+        UpdateSizeAsync(actor, id, input, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the size is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.CatalogEdit)]
+    public async Task UpdateSizeAsync(Actor actor, Guid id, SizeInput input, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit size", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var size = await db.VmSizes.FirstOrDefaultAsync(s => s.Id == id, ct)
             ?? throw new PortalNotFoundException("That size does not exist.");
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, size.Version, "The size");
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.VmSizes, name, id, "size", ct);
         var before = $"\"{size.Name}\" {Describe(size)}";
         size.Name = name;
         Apply(size, input);
+        size.Version++;
         db.Record(time, actor, AuditActions.CatalogSizeSaved, $"size {name}", null, $"updated from {before} to {Describe(size)}");
-        await db.SaveUniqueAsync("Name", "A size with that name already exists.", ct);
+        await PortalConcurrencyException.SaveVersionedAsync(() => db.SaveUniqueAsync("Name", "A size with that name already exists.", ct), "The size");
         LogSaved("size", name, actor.Name);
     }
 
@@ -192,21 +241,29 @@ public sealed partial class CatalogService(
     }
 
     [Requires(Permission.CatalogEdit)]
-    public async Task UpdateOfferingAsync(Actor actor, Guid id, OfferingInput input, CancellationToken ct = default)
+    public Task UpdateOfferingAsync(Actor actor, Guid id, OfferingInput input, CancellationToken ct = default) =>
+        UpdateOfferingAsync(actor, id, input, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the offering is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.CatalogEdit)]
+    public async Task UpdateOfferingAsync(Actor actor, Guid id, OfferingInput input, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, "edit database offering", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var offering = await db.DatabaseOfferings.FirstOrDefaultAsync(o => o.Id == id, ct)
             ?? throw new PortalNotFoundException("That database offering does not exist.");
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, offering.Version, "The database offering");
         CatalogRules.Validate(input);
         var name = input.Name.Trim();
         await EnsureNameFreeAsync(db.DatabaseOfferings, name, id, "database offering", ct);
         var before = $"\"{offering.Name}\" {Describe(offering)}";
         offering.Name = name;
         Apply(offering, input);
+        offering.Version++;
         db.Record(time, actor, AuditActions.CatalogOfferingSaved, $"database offering {name}", null, $"updated from {before} to {Describe(offering)}");
-        await db.SaveUniqueAsync("Name", "A database offering with that name already exists.", ct);
+        await PortalConcurrencyException.SaveVersionedAsync(
+            () => db.SaveUniqueAsync("Name", "A database offering with that name already exists.", ct), "The database offering");
         LogSaved("database offering", name, actor.Name);
     }
 
@@ -215,29 +272,36 @@ public sealed partial class CatalogService(
     /// disabled item keep working. Setting the state it already has changes nothing.
     /// </summary>
     [Requires(Permission.CatalogEdit)]
-    public async Task SetEnabledAsync(Actor actor, CatalogItemKind kind, Guid id, bool enabled, CancellationToken ct = default)
+    public Task SetEnabledAsync(Actor actor, CatalogItemKind kind, Guid id, bool enabled, CancellationToken ct = default) =>
+        SetEnabledAsync(actor, kind, id, enabled, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the item is at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.CatalogEdit)]
+    public async Task SetEnabledAsync(Actor actor, CatalogItemKind kind, Guid id, bool enabled, long? expectedVersion, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var word = KindWord(kind);
         await access.RequireAsync(actor, Permission.CatalogEdit, AccessTarget.Portal, $"{(enabled ? "enable" : "disable")} {word}", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var (name, current, set) = kind switch
+        var (name, current, version, set) = kind switch
         {
             CatalogItemKind.Template => await db.VmTemplates.FirstOrDefaultAsync(t => t.Id == id, ct) is { } t
-                ? (t.Name, t.Enabled, (Action<bool>)(value => t.Enabled = value)) : default,
+                ? (t.Name, t.Enabled, t.Version, (Action<bool>)(value => (t.Enabled, t.Version) = (value, t.Version + 1))) : default,
             CatalogItemKind.Size => await db.VmSizes.FirstOrDefaultAsync(s => s.Id == id, ct) is { } s
-                ? (s.Name, s.Enabled, value => s.Enabled = value) : default,
+                ? (s.Name, s.Enabled, s.Version, value => (s.Enabled, s.Version) = (value, s.Version + 1)) : default,
             _ => await db.DatabaseOfferings.FirstOrDefaultAsync(o => o.Id == id, ct) is { } o
-                ? (o.Name, o.Enabled, value => o.Enabled = value) : default,
+                ? (o.Name, o.Enabled, o.Version, value => (o.Enabled, o.Version) = (value, o.Version + 1)) : default,
         };
         if (set is null)
             throw new PortalNotFoundException($"That {word} does not exist.");
+        var what = "The " + word;
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, version, what);
         if (current == enabled)
             return;
 
         set(enabled);
         db.Record(time, actor, enabled ? AuditActions.CatalogItemEnabled : AuditActions.CatalogItemDisabled, $"{word} {name}");
-        await db.SaveChangesAsync(ct);
+        await PortalConcurrencyException.SaveVersionedAsync(() => db.SaveChangesAsync(ct), what);
     }
 
     private static IQueryable<VmSize> OrderSizes(IQueryable<VmSize> query) =>
@@ -283,12 +347,12 @@ public sealed partial class CatalogService(
     }
 
     private static TemplateView ToView(VmTemplate t, List<Guid> sizeIds) =>
-        new(t.Id, t.Name, t.Description, t.OsLabel, t.ImageRef, t.DefaultLeaseDays, t.HourlyPrice, t.Enabled, sizeIds);
+        new(t.Id, t.Name, t.Description, t.OsLabel, t.ImageRef, t.DefaultLeaseDays, t.HourlyPrice, t.Enabled, sizeIds, t.Version);
 
-    private static SizeView ToView(VmSize s) => new(s.Id, s.Name, s.VCpus, s.RamMiB, s.DiskGiB, s.HourlyPrice, s.Enabled);
+    private static SizeView ToView(VmSize s) => new(s.Id, s.Name, s.VCpus, s.RamMiB, s.DiskGiB, s.HourlyPrice, s.Enabled, s.Version);
 
     private static OfferingView ToView(DatabaseOffering o) =>
-        new(o.Id, o.Name, o.Description, o.Engine, o.StorageGiB, o.ConnectionLimit, o.DefaultLeaseDays, o.HourlyPrice, o.Enabled);
+        new(o.Id, o.Name, o.Description, o.Engine, o.StorageGiB, o.ConnectionLimit, o.DefaultLeaseDays, o.HourlyPrice, o.Enabled, o.Version);
 
     private static string KindWord(CatalogItemKind kind) => kind switch
     {
@@ -313,6 +377,16 @@ public sealed partial class CatalogService(
         // The Name columns are NOCASE, so this comparison ignores case just like the unique indexes.
         if (await items.AnyAsync(x => EF.Property<string>(x, "Name") == name && EF.Property<Guid>(x, "Id") != except, ct))
             throw new PortalValidationException("Name", $"A {kind} named \"{name}\" already exists.");
+    }
+
+    /// <summary>
+    /// Refuses an item that does not exist (<paramref name="enabled"/> null) or is disabled for someone who may not read
+    /// disabled ones, in the same words: a member cannot tell a disabled item from one that never was.
+    /// </summary>
+    private async Task RequireVisibleAsync(Actor actor, bool? enabled, string kind, CancellationToken ct)
+    {
+        if (enabled is null || (enabled == false && !await access.AllowsAsync(actor, Permission.CatalogReadAll, AccessTarget.Portal, ct)))
+            throw new PortalNotFoundException($"That {kind} does not exist.");
     }
 
     private Task<AccessGrant> RequireReadAsync(Actor actor, bool includeDisabled, string what, CancellationToken ct) =>

@@ -88,6 +88,23 @@ public sealed class PortalConcurrencyException : Exception
         if (expected is { } version && version != current)
             throw new PortalConcurrencyException($"{what} changed since you read it (version {current}, not {version}). Read it again.");
     }
+
+    /// <summary>
+    /// Saves a change to a target whose version is a concurrency token: one saved meanwhile by someone else (the
+    /// version moved under it) is refused as stale, as <see cref="ThrowIfStale"/> refuses an old If-Match.
+    /// </summary>
+    public static async Task SaveVersionedAsync(Func<Task> save, string what)
+    {
+        ArgumentNullException.ThrowIfNull(save);
+        try
+        {
+            await save();
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException e)
+        {
+            throw new PortalConcurrencyException($"{what} changed since you read it. Read it again.", e);
+        }
+    }
 }
 
 /// <summary>The thing the operation names does not exist (or is not visible to the actor).</summary>

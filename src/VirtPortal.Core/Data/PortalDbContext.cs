@@ -117,11 +117,13 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             template.Property(t => t.OsLabel).HasMaxLength(100);
             template.Property(t => t.ImageRef).HasMaxLength(500);
             template.HasMany(t => t.AllowedSizes).WithMany(s => s.Templates).UsingEntity("VmTemplateSizes");
+            template.Property(t => t.Version).IsConcurrencyToken();
         });
         builder.Entity<VmSize>(size =>
         {
             size.Property(s => s.Name).HasMaxLength(CatalogRules.NameMaxLength).UseCollation("NOCASE");
             size.HasIndex(s => s.Name).IsUnique();
+            size.Property(s => s.Version).IsConcurrencyToken();
         });
         builder.Entity<DatabaseOffering>(offering =>
         {
@@ -129,6 +131,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             offering.HasIndex(o => o.Name).IsUnique();
             offering.Property(o => o.Description).HasMaxLength(500);
             offering.Property(o => o.Engine).HasConversion<string>().HasMaxLength(16);
+            offering.Property(o => o.Version).IsConcurrencyToken();
         });
 
         builder.Entity<TenantPolicy>(policy =>

@@ -17,7 +17,7 @@ public enum DatabaseServerState
 /// A server databases are placed on: a PostgreSQL server reached through its admin connection, or the
 /// portal's embedded SQLite directory (one per portal, no connection).
 /// </summary>
-public sealed class DatabaseServer
+public sealed class DatabaseServer : Common.IHasSettingsVersion
 {
     public Guid Id { get; set; }
 
@@ -52,6 +52,9 @@ public sealed class DatabaseServer
     public DateTimeOffset? LastSeenAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>The version of what admins set (name, connection, capacity, maintenance); the health check's writes leave it.</summary>
+    public long SettingsVersion { get; set; } = 1;
 }
 
 /// <summary>

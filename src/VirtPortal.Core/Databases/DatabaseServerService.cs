@@ -21,7 +21,7 @@ namespace VirtPortal.Core.Databases;
 /// </summary>
 public sealed record DatabaseServerView(
     Guid Id, string Name, DatabaseEngineKind Engine, string Endpoint, string? ClientHost, int? ClientPort, DatabaseServerState State,
-    int MaxDatabases, int StorageGiB, int Databases, long AllocatedGiB, string? Version, DateTimeOffset? LastSeenAt, string? LastError)
+    int MaxDatabases, int StorageGiB, int Databases, long AllocatedGiB, string? Version, DateTimeOffset? LastSeenAt, string? LastError, long SettingsVersion)
 {
     /// <summary>The embedded SQLite server: no connection, and never removed (SQLite offerings live there).</summary>
     public bool IsEmbedded => Engine == DatabaseEngineKind.Sqlite;
@@ -98,11 +98,18 @@ public sealed partial class DatabaseServerService(
     /// add and refused when the server does not answer through it. Capacity cannot drop below what the server holds.
     /// </summary>
     [Requires(Permission.DatabaseServersManage)]
-    public async Task<DatabaseServerView> UpdateAsync(Actor actor, Guid serverId, DatabaseServerInput input, CancellationToken ct = default)
+    public Task<DatabaseServerView> UpdateAsync(Actor actor, Guid serverId, DatabaseServerInput input, CancellationToken ct = default) =>
+        UpdateAsync(actor, serverId, input, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the server's settings are at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.DatabaseServersManage)]
+    public async Task<DatabaseServerView> UpdateAsync(Actor actor, Guid serverId, DatabaseServerInput input, long? expectedVersion, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await access.RequireAsync(db, actor, Permission.DatabaseServersManage, AccessTarget.Portal, "change database server", ct);
         var server = await FindAsync(db, serverId, ct);
+        var versioned = Versioned(server);
+        SettingsVersions.RequireVersion(server, expectedVersion, versioned);
         input = DatabaseServerRules.Normalize(input);
         if (server.Engine == DatabaseEngineKind.Sqlite && (input.AdminConnection.Length > 0 || input.ClientHost is not null || input.ClientPort is not null))
             throw new PortalValidationException(input.AdminConnection.Length > 0 ? nameof(DatabaseServerInput.AdminConnection) : nameof(DatabaseServerInput.ClientHost),
@@ -138,7 +145,7 @@ public sealed partial class DatabaseServerService(
         var after = Describe(server);
         db.Record(time, actor, AuditActions.DatabaseServerUpdated, $"database server {server.Name}", null,
             $"from {before} to {after}{(test is null ? "" : "; new admin connection, answered: " + test.Version)}");
-        await SaveAsync(db, ct);
+        await SettingsVersions.SaveAsync(db, server, () => SaveAsync(db, ct), versioned, ct);
         if (test is not null)
             await engines.ForgetAsync(server.Id);
         live.Publish(new DatabaseServerChanged(server.Id));
@@ -182,12 +189,18 @@ public sealed partial class DatabaseServerService(
     /// only). Ending it connects again, so the server returns Online or Unreachable.
     /// </summary>
     [Requires(Permission.DatabaseServersManage)]
-    public async Task SetMaintenanceAsync(Actor actor, Guid serverId, bool maintenance, CancellationToken ct = default)
+    public Task SetMaintenanceAsync(Actor actor, Guid serverId, bool maintenance, CancellationToken ct = default) =>
+        SetMaintenanceAsync(actor, serverId, maintenance, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the server's settings are at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.DatabaseServersManage)]
+    public async Task SetMaintenanceAsync(Actor actor, Guid serverId, bool maintenance, long? expectedVersion, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await access.RequireAsync(db, actor, Permission.DatabaseServersManage, AccessTarget.Portal,
             maintenance ? "start database server maintenance" : "end database server maintenance", ct);
         var server = await FindAsync(db, serverId, ct);
+        SettingsVersions.RequireVersion(server, expectedVersion, Versioned(server));
         if ((server.State == DatabaseServerState.Maintenance) == maintenance)
             return;
         if (maintenance)
@@ -202,7 +215,7 @@ public sealed partial class DatabaseServerService(
 
         db.Record(time, actor, maintenance ? AuditActions.DatabaseServerMaintenanceStarted : AuditActions.DatabaseServerMaintenanceEnded,
             $"database server {server.Name}", null, maintenance ? "no new databases are placed on it" : $"back in service: {server.State}");
-        await db.SaveChangesAsync(ct);
+        await SettingsVersions.SaveAsync(db, server, () => db.SaveChangesAsync(ct), Versioned(server), ct);
         live.Publish(new DatabaseServerChanged(server.Id));
     }
 
@@ -263,7 +276,7 @@ public sealed partial class DatabaseServerService(
         {
             var (count, gib) = held.GetValueOrDefault(s.Id);
             return new DatabaseServerView(s.Id, s.Name, s.Engine, s.Endpoint, s.ClientHost, s.ClientPort, s.State, s.MaxDatabases, s.StorageGiB,
-                count, gib, s.Version, s.LastSeenAt, s.LastError);
+                count, gib, s.Version, s.LastSeenAt, s.LastError, s.SettingsVersion);
         })];
     }
 
@@ -369,6 +382,9 @@ public sealed partial class DatabaseServerService(
     /// <summary>Another admin may register the same name between our check and our save.</summary>
     private static Task SaveAsync(PortalDbContext db, CancellationToken ct) =>
         db.SaveUniqueAsync(nameof(DatabaseServerInput.Name), "A database server with that name was registered a moment ago.", ct);
+
+    /// <summary>How a stale change names the server ("Database server pg-1 changed since you read it …").</summary>
+    private static string Versioned(DatabaseServer server) => $"Database server {server.Name}";
 
     private static async Task<DatabaseServer> FindAsync(PortalDbContext db, Guid serverId, CancellationToken ct) =>
         await db.DatabaseServers.FirstOrDefaultAsync(s => s.Id == serverId, ct) ?? throw new PortalNotFoundException("That database server is no longer registered.");

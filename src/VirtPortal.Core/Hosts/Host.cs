@@ -19,7 +19,7 @@ public enum HostState
 }
 
 /// <summary>A hypervisor host VMs are placed on.</summary>
-public sealed class Host
+public sealed class Host : Common.IHasSettingsVersion
 {
     public Guid Id { get; set; }
 
@@ -62,4 +62,7 @@ public sealed class Host
     public DateTimeOffset? LastSeenAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>The version of what admins set (name, connection, overcommit, maintenance); the reconciler's writes leave it.</summary>
+    public long SettingsVersion { get; set; } = 1;
 }

@@ -20,7 +20,7 @@ namespace VirtPortal.Core.Hosts;
 public sealed record HostView(
     Guid Id, string Name, HostDriver Driver, string Uri, string DomainType, HostState State, double CpuOvercommit, double RamOvercommit,
     int Cpus, long MemoryMiB, long StorageGiB, int AllocatedVCpus, long AllocatedRamMiB, long AllocatedDiskGiB, int Vms,
-    DateTimeOffset? LastSeenAt, string? LastError, bool DomainTypeFromCapabilities, bool? KvmAvailable, string? AccelerationReason)
+    DateTimeOffset? LastSeenAt, string? LastError, bool DomainTypeFromCapabilities, bool? KvmAvailable, string? AccelerationReason, long SettingsVersion)
 {
     /// <summary>"KVM available" or "software emulation (slower)" for a libvirt host whose capabilities were read.</summary>
     public string? AccelerationLabel => HostAcceleration.Label(Driver, KvmAvailable);
@@ -155,11 +155,18 @@ public sealed partial class HostService(
     /// saved view carries a <see cref="HostView.Warning"/> when the host runs kvm where KVM cannot run guests.
     /// </summary>
     [Requires(Permission.HostsManage)]
-    public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default)
+    public Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, CancellationToken ct = default) =>
+        UpdateAsync(actor, hostId, input, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the host's settings are at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.HostsManage)]
+    public async Task<HostView> UpdateAsync(Actor actor, Guid hostId, HostInput input, long? expectedVersion, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, "change host", ct);
         var host = await FindAsync(db, hostId, ct);
+        var versioned = Versioned(host);
+        SettingsVersions.RequireVersion(host, expectedVersion, versioned);
         if (input.Driver != host.Driver && await Live(db.Resources).CountAsync(r => r.HostId == hostId, ct) is var vms and > 0)
             throw new PortalValidationException(nameof(HostInput.Driver), $"{host.Name} has {vms} VM(s) placed on it; its driver cannot change until they are gone.");
         input = await ValidateAsync(db, input, hostId, ct);
@@ -183,7 +190,7 @@ public sealed partial class HostService(
         }
 
         db.Record(time, actor, AuditActions.HostUpdated, $"host {host.Name}", null, $"from {before} to {Describe(host)}{Acceleration(host)}");
-        await SaveAsync(db, ct);
+        await SettingsVersions.SaveAsync(db, host, () => SaveAsync(db, ct), versioned, ct);
         if (reconnect)
             LogAcceleration(host);
         live.Publish(new HostChanged(host.Id));
@@ -244,11 +251,17 @@ public sealed partial class HostService(
     /// the reconciler leaves it alone). Ending it asks the host again, so it returns Online or Unreachable.
     /// </summary>
     [Requires(Permission.HostsManage)]
-    public async Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, CancellationToken ct = default)
+    public Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, CancellationToken ct = default) =>
+        SetMaintenanceAsync(actor, hostId, maintenance, expectedVersion: null, ct);
+
+    /// <summary>The same, only while the host's settings are at <paramref name="expectedVersion"/> (the API's If-Match) when one is given.</summary>
+    [Requires(Permission.HostsManage)]
+    public async Task SetMaintenanceAsync(Actor actor, Guid hostId, bool maintenance, long? expectedVersion, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await access.RequireAsync(db, actor, Permission.HostsManage, AccessTarget.Portal, maintenance ? "start host maintenance" : "end host maintenance", ct);
         var host = await FindAsync(db, hostId, ct);
+        SettingsVersions.RequireVersion(host, expectedVersion, Versioned(host));
         if ((host.State == HostState.Maintenance) == maintenance)
             return;
         if (maintenance)
@@ -263,7 +276,7 @@ public sealed partial class HostService(
 
         db.Record(time, actor, maintenance ? AuditActions.HostMaintenanceStarted : AuditActions.HostMaintenanceEnded, $"host {host.Name}", null,
             maintenance ? "no new VMs are placed on it" : $"back in service: {host.State}");
-        await SaveAsync(db, ct);
+        await SettingsVersions.SaveAsync(db, host, () => SaveAsync(db, ct), Versioned(host), ct);
         live.Publish(new HostChanged(host.Id));
     }
 
@@ -420,6 +433,9 @@ public sealed partial class HostService(
     private static async Task<Host> FindAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
         await db.Hosts.FirstOrDefaultAsync(h => h.Id == hostId, ct) ?? throw new PortalNotFoundException("That host is no longer registered.");
 
+    /// <summary>How a stale change names the host ("Host kvm1 changed since you read it …").</summary>
+    private static string Versioned(Host host) => $"Host {host.Name}";
+
     private static async Task<HostView> ViewAsync(PortalDbContext db, Guid hostId, CancellationToken ct) =>
         ToView((await LoadsAsync(db, ct)).Single(l => l.Host.Id == hostId));
 
@@ -428,7 +444,7 @@ public sealed partial class HostService(
         var h = load.Host;
         return new HostView(h.Id, h.Name, h.Driver, h.Uri, h.DomainType, h.State, h.CpuOvercommit, h.RamOvercommit, h.Cpus, h.MemoryMiB, h.StorageGiB,
             load.AllocatedVCpus, load.AllocatedRamMiB, load.AllocatedDiskGiB, load.Vms, h.LastSeenAt, h.LastError,
-            h.DomainTypeFromCapabilities, h.KvmAvailable, h.AccelerationReason);
+            h.DomainTypeFromCapabilities, h.KvmAvailable, h.AccelerationReason, h.SettingsVersion);
     }
 
     private static string? Warning(Host host) => HostAcceleration.Warning(host.Name, host.Driver, host.DomainType, host.KvmAvailable, host.AccelerationReason);

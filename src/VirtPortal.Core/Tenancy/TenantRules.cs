@@ -69,28 +69,16 @@ public static class TenantRules
             throw new PortalValidationException(errors);
     }
 
-    /// <summary>What a change made against an older version of the tenant is told (the API answers it 412).</summary>
-    public const string StaleVersion = "The tenant was changed since you read it: read it again.";
+    /// <summary>How a stale change of a tenant's settings names it ("The tenant changed since you read it …", 412 in the API).</summary>
+    public const string VersionedName = "The tenant";
 
     /// <summary>Refuses a change made against another version than the tenant has (an If-Match the API was sent).</summary>
     public static void RequireVersion(Tenant tenant, long? expectedVersion)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        if (expectedVersion is { } expected && expected != tenant.Version)
-            throw new PortalConcurrencyException(StaleVersion);
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, tenant.Version, VersionedName);
     }
 
     /// <summary>Saves a versioned change; one saved meanwhile by someone else (the version moved under it) is refused as stale.</summary>
-    public static async Task SaveVersionedAsync(Func<Task> save)
-    {
-        ArgumentNullException.ThrowIfNull(save);
-        try
-        {
-            await save();
-        }
-        catch (DbUpdateConcurrencyException e)
-        {
-            throw new PortalConcurrencyException(StaleVersion, e);
-        }
-    }
+    public static Task SaveVersionedAsync(Func<Task> save) => PortalConcurrencyException.SaveVersionedAsync(save, VersionedName);
 }

@@ -79,8 +79,7 @@ public sealed class WebhookService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var subscription = await RequireAsync(db, actor, Permission.WebhooksManage, subscriptionId, "change webhook", ct);
         ArgumentNullException.ThrowIfNull(draft);
-        if (expectedVersion is { } expected && expected != subscription.Version)
-            throw new PortalConcurrencyException("The webhook was changed since you read it: read it again.");
+        PortalConcurrencyException.ThrowIfStale(expectedVersion, subscription.Version, "The webhook");
         var (url, events, description) = await ValidateAsync(draft, subscription.TenantId is null, ct);
         subscription.Url = url;
         subscription.Events = string.Join(',', events);
@@ -239,17 +238,8 @@ public sealed class WebhookService(
     }
 
     /// <summary>Saves a change of the owner; a delivery that changed the subscription meanwhile (failing, recovered) makes it a 412, as a stale If-Match does.</summary>
-    private static async Task SaveAsync(PortalDbContext db, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException e)
-        {
-            throw new PortalConcurrencyException("The webhook was changed meanwhile: read it again.", e);
-        }
-    }
+    private static Task SaveAsync(PortalDbContext db, CancellationToken ct) =>
+        PortalConcurrencyException.SaveVersionedAsync(() => db.SaveChangesAsync(ct), "The webhook");
 
     private static async Task<IReadOnlyList<WebhookView>> ViewsAsync(PortalDbContext db, IReadOnlyList<WebhookSubscription> rows, CancellationToken ct)
     {

@@ -45,11 +45,17 @@ public static class ApiExamples
 
     public static ApiPage<T> PageOf<T>(T item) => new([item], null);
 
-    public static TemplateView TemplateView { get; } = new(Template, "Debian 12", "Debian stable with cloud-init.", "Debian 12", "debian-12-base", 30, 0.00m, true, [Size]);
+    public static TemplateView TemplateView { get; } = new(Template, "Debian 12", "Debian stable with cloud-init.", "Debian 12", "debian-12-base", 30, 0.00m, true, [Size], 3);
 
-    public static SizeView SizeView { get; } = new(Size, "small", 1, 1024, 10, 0.01m, true);
+    public static SizeView SizeView { get; } = new(Size, "small", 1, 1024, 10, 0.01m, true, 3);
 
-    public static OfferingView OfferingView { get; } = new(Offering, "PostgreSQL small", "A PostgreSQL database on the shared server.", DatabaseEngineKind.PostgreSql, 5, 20, 30, 0.02m, true);
+    public static OfferingView OfferingView { get; } = new(Offering, "PostgreSQL small", "A PostgreSQL database on the shared server.", DatabaseEngineKind.PostgreSql, 5, 20, 30, 0.02m, true, 3);
+
+    public static TemplateInput TemplateInput { get; } = new("Debian 12", "Debian stable with cloud-init.", "Debian 12", "debian-12-base", 30, 0.00m, [Size]);
+
+    public static SizeInput SizeInput { get; } = new("small", 1, 1024, 10, 0.01m);
+
+    public static OfferingInput OfferingInput { get; } = new("PostgreSQL small", "A PostgreSQL database on the shared server.", DatabaseEngineKind.PostgreSql, 5, 20, 30, 0.02m);
 
     public static RequestDraft NewVm { get; } = new()
     {
@@ -155,14 +161,14 @@ public static class ApiExamples
     public static HostInput HostInput { get; } = new("kvm-1", HostDriver.Libvirt, "qemu+ssh://virt@kvm-1.example.com/system", HostAcceleration.Auto, 4, 1);
 
     public static HostView HostView { get; } = new(Host, "kvm-1", HostDriver.Libvirt, "qemu+ssh://virt@kvm-1.example.com/system", "kvm", HostState.Online, 4, 1,
-        16, 65_536, 2_000, 12, 24_576, 240, 9, At.AddMinutes(5), null, true, true, null);
+        16, 65_536, 2_000, 12, 24_576, 240, 9, At.AddMinutes(5), null, true, true, null, 4);
 
     public static ConnectionTest HostTest { get; } = new(new HostFacts("kvm-1", 16, 65_536, 2_000, 1_250, "libvirt 10.0.0", true, "/dev/kvm is usable"), null);
 
     public static DatabaseServerInput DatabaseServerInput { get; } = new("pg-1", "Host=pg-1.example.com;Username=vp_admin;Password=…", "pg-1.example.com", 5432, 50, 500);
 
     public static DatabaseServerView DatabaseServerView { get; } = new(Server, "pg-1", DatabaseEngineKind.PostgreSql, "pg-1.example.com:5432 as vp_admin", "pg-1.example.com", 5432,
-        DatabaseServerState.Online, 50, 500, 3, 15, "PostgreSQL 16.4", At.AddMinutes(5), null);
+        DatabaseServerState.Online, 50, 500, 3, 15, "PostgreSQL 16.4", At.AddMinutes(5), null, 2);
 
     public static DatabaseServerTest DatabaseServerTest { get; } = new("PostgreSQL 16.4", null);
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace VirtPortal.Web.Api;
@@ -29,5 +30,21 @@ public static class ApiVersions
     {
         ArgumentNullException.ThrowIfNull(response);
         response.Headers.ETag = $"\"{version}\"";
+    }
+
+    /// <summary>200 with <paramref name="item"/>, its version as the ETag.</summary>
+    public static Ok<T> Tagged<T>(HttpResponse response, T item, Func<T, long> version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        Tag(response, version(item));
+        return TypedResults.Ok(item);
+    }
+
+    /// <summary>201 with <paramref name="item"/> at <paramref name="location"/>, its version as the ETag.</summary>
+    public static Created<T> Created<T>(HttpResponse response, string location, T item, Func<T, long> version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        Tag(response, version(item));
+        return TypedResults.Created(location, item);
     }
 }

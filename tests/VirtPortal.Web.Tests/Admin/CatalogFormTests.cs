@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using VirtPortal.Core;
 using VirtPortal.Core.Bootstrap;
+using VirtPortal.Core.Catalog;
 using VirtPortal.Core.Data;
 using VirtPortal.Core.Demo;
 using VirtPortal.Core.Users;
@@ -69,6 +70,28 @@ public sealed class CatalogFormTests : PortalCoreComponentTest
     }
 
     [Fact]
+    public async Task Saving_a_size_another_admin_changed_since_the_form_opened_says_so_and_keeps_their_change()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var catalog = Services.GetRequiredService<CatalogService>();
+        var actor = await AdminAsync();
+        var id = await catalog.CreateSizeAsync(actor, new SizeInput("small", 1, 1024, 10, 0.01m), ct);
+        var opened = await catalog.GetSizeAsync(actor, id, ct);
+        await catalog.UpdateSizeAsync(actor, id, new SizeInput("small", 2, 2048, 10, 0.02m), ct);
+        var saved = false;
+        var form = Render<SizeForm>(p => p.Add(x => x.Size, opened).Add(x => x.OnSaved, _ => saved = true));
+
+        form.Find("[data-testid=size-vcpus]").Input("4");
+        await form.Find("[data-testid=size-save]").ClickAsync(new());
+
+        var snackbar = Services.GetRequiredService<ISnackbar>();
+        form.WaitForAssertion(() => Assert.Contains(snackbar.ShownSnackbars,
+            s => s.Message is { } m && m.StartsWith("The size changed since you read it (version 2, not 1)", StringComparison.Ordinal) && s.Severity == Severity.Warning));
+        Assert.False(saved);
+        Assert.Equal(2, (await catalog.GetSizeAsync(actor, id, ct)).VCpus);
+    }
+
+    [Fact]
     public async Task Switching_a_size_off_on_the_catalog_page_disables_it_and_keeps_its_row()
     {
         await using (var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
@@ -88,6 +111,13 @@ public sealed class CatalogFormTests : PortalCoreComponentTest
         await using var check = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken);
         Assert.False(await check.VmSizes.Where(s => s.Name == "medium").Select(s => s.Enabled).SingleAsync(TestContext.Current.CancellationToken));
         Assert.NotNull(page.Find("[data-testid=size-row-medium]"));
+    }
+
+    private async Task<Actor> AdminAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var admin = await scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(AdminEmail);
+        return new Actor(admin!.Id, AdminEmail, new HashSet<string> { GlobalRoles.Admin });
     }
 
     /// <summary>

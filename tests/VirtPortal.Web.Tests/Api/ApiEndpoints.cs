@@ -19,6 +19,9 @@ namespace VirtPortal.Web.Tests.Api;
 public sealed record ApiWorld(
     Guid Acme, Guid Globex, Guid RequestId, Resource Vm, Guid OperationId, Guid TemplateId, Resource Database, string MemberId, Guid HostId, Guid ServerId, long DriftId)
 {
+    /// <summary>The world's own catalog size and database offering (its template is <see cref="TemplateId"/>).</summary>
+    public (Guid Size, Guid Offering) Catalog { get; init; }
+
     /// <summary>Acme's webhook subscription and one of its deliveries.</summary>
     public (Guid Subscription, Guid Delivery) Webhook { get; init; }
 }
@@ -73,7 +76,13 @@ public static class ApiEndpoints
         var operation = await portal.Services.GetRequiredService<ResourceActions>().RequestAsync(await portal.ActorAsync(ApiPortal.Member), vm.Id, OperationKind.Reboot, null, ct);
         var database = await portal.DatabaseAsync(acme);
         await using var db = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
-        var template = await db.VmTemplates.Select(t => t.Id).FirstAsync(ct);
+        // Catalog items of the world's own, since the generated calls rename them: other tests find the seeded ones by name.
+        var catalog = portal.Services.GetRequiredService<Core.Catalog.CatalogService>();
+        var admin = await portal.AdminActorAsync();
+        var size = await catalog.CreateSizeAsync(admin, new Core.Catalog.SizeInput($"s-{Guid.NewGuid():N}"[..12], 1, 512, 1, 0.01m), ct);
+        var template = await catalog.CreateTemplateAsync(admin, new Core.Catalog.TemplateInput($"t-{Guid.NewGuid():N}"[..12], null, null, "tiny-test-guest", 30, 0.01m, [size]), ct);
+        var offering = await catalog.CreateOfferingAsync(
+            admin, new Core.Catalog.OfferingInput($"o-{Guid.NewGuid():N}"[..12], null, Core.Catalog.DatabaseEngineKind.Sqlite, 1, 5, 30, 0.01m), ct);
         var host = await db.Hosts.Where(h => h.State != Core.Hosts.HostState.Maintenance).Select(h => h.Id).FirstAsync(ct);
         var server = await db.DatabaseServers.Select(s => s.Id).FirstAsync(ct);
         // The drift is on a host in maintenance, which the reconciler leaves alone: it would clear drift its host does not show.
@@ -94,6 +103,7 @@ public static class ApiEndpoints
         return new ApiWorld(acme, await portal.GlobexAsync(), request, vm, operation, template, database, await portal.UserIdAsync(ApiPortal.Member), host, server, drift.Id)
         {
             Webhook = await Webhooks.WebhookWorld.ArrangeAsync(portal, acme),
+            Catalog = (size, offering),
         };
     }
 
@@ -114,7 +124,8 @@ public static class ApiEndpoints
                 "resources" => world.Vm.Id.ToString(),
                 "operations" => world.OperationId.ToString(),
                 "tokens" => ownTokenId.ToString(),
-                "catalog" => world.TemplateId.ToString(),
+                "catalog" => (raw.Contains("/sizes/{id", StringComparison.Ordinal) ? world.Catalog.Size
+                    : raw.Contains("/offerings/{id", StringComparison.Ordinal) ? world.Catalog.Offering : world.TemplateId).ToString(),
                 "databases" => world.Database.Id.ToString(),
                 "tenants" => world.Acme.ToString(),
                 "users" => world.MemberId,
@@ -156,9 +167,17 @@ public static class ApiEndpoints
                 ("POST", "/database-servers" or "/database-servers/test") or ("PUT", "/database-servers/{id:guid}") =>
                     new { name = $"s-{Guid.NewGuid():N}"[..12], adminConnection = "Host=127.0.0.1;Port=1;Username=nobody;Password=nothing", maxDatabases = 5, storageGiB = 5 },
                 ("POST", "/drift/{id:long}/adopt") => new { tenantId = world.Acme },
+                // Changes keep what the items offer (a new name only), so that the world's requests still resolve.
+                ("POST", "/catalog/templates") or ("PUT", "/catalog/templates/{id:guid}") =>
+                    new { name = $"t-{Guid.NewGuid():N}"[..12], imageRef = "tiny-test-guest", defaultLeaseDays = 30, hourlyPrice = 0.01m, allowedSizeIds = Array.Empty<Guid>() },
+                ("POST", "/catalog/sizes") or ("PUT", "/catalog/sizes/{id:guid}") =>
+                    new { name = $"s-{Guid.NewGuid():N}"[..12], vCpus = 1, ramMiB = 512, diskGiB = 1, hourlyPrice = 0.01m },
+                ("POST", "/catalog/offerings") or ("PUT", "/catalog/offerings/{id:guid}") =>
+                    new { name = $"o-{Guid.NewGuid():N}"[..12], engine = "Sqlite", storageGiB = 1, connectionLimit = 5, defaultLeaseDays = 30, hourlyPrice = 0.01m },
+                ("PUT", _) when route.StartsWith("/catalog/", StringComparison.Ordinal) && route.EndsWith("/enabled", StringComparison.Ordinal) => new { enabled = true },
                 _ => null,
             };
-            var adminOnly = AdminAreas.Contains(area)
+            var adminOnly = AdminAreas.Contains(area) || (area == "catalog" && method != HttpMethod.Get)
                 || (area == "tenants" && (method == HttpMethod.Post && route is "/tenants" or "/tenants/{id:guid}/archive" or "/tenants/{id:guid}/restore" || method == HttpMethod.Put && route is "/tenants/{id:guid}" or "/tenants/{id:guid}/policy"));
             var targetsAcme = (area is "requests" or "approvals" or "resources" or "operations" or "webhooks" && (hasId || method != HttpMethod.Get))
                 || (area is "databases" or "tenants" && hasId);

@@ -27,6 +27,31 @@ public sealed class DatabaseServersApiTests(ApiPortal portal) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task A_server_s_maintenance_at_a_version_it_has_left_gets_412_and_changes_nothing()
+    {
+        using var admin = await portal.ClientAsync(ApiPortal.Admin);
+        using var list = await admin.GetAsync("/api/v1/database-servers", Ct);
+        var id = (await list.ExpectAsync(HttpStatusCode.OK)).Items().Single(s => s.GetProperty("engine").GetString() == "Sqlite").Id();
+        using var read = await admin.GetAsync($"/api/v1/database-servers/{id}", Ct);
+        var name = (await read.ExpectAsync(HttpStatusCode.OK)).GetProperty("name").GetString();
+        var etag = read.Headers.ETag!.Tag;
+
+        using var started = await admin.SendAsync(HttpMethod.Put, $"/api/v1/database-servers/{id}/maintenance", new { maintenance = true },
+            new Dictionary<string, string> { ["If-Match"] = etag });
+        using var stale = await admin.SendAsync(HttpMethod.Put, $"/api/v1/database-servers/{id}/maintenance", new { maintenance = false },
+            new Dictionary<string, string> { ["If-Match"] = etag });
+        using var between = await admin.GetAsync($"/api/v1/database-servers/{id}", Ct);
+        using var ended = await admin.SendAsync(HttpMethod.Put, $"/api/v1/database-servers/{id}/maintenance", new { maintenance = false },
+            new Dictionary<string, string> { ["If-Match"] = started.Headers.ETag!.Tag });
+
+        Assert.Equal("Maintenance", (await started.ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+        Assert.NotEqual(etag, started.Headers.ETag?.Tag);
+        Assert.StartsWith($"Database server {name} changed since you read it", (await stale.ExpectAsync(HttpStatusCode.PreconditionFailed)).Detail(), StringComparison.Ordinal);
+        Assert.Equal("Maintenance", (await between.ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+        Assert.Equal("Online", (await ended.ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_connection_that_is_no_connection_string_is_refused_on_its_field_and_a_server_that_does_not_answer_says_why()
     {
         using var admin = await portal.ClientAsync(ApiPortal.Admin);

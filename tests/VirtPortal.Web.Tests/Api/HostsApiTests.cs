@@ -34,6 +34,62 @@ public sealed class HostsApiTests(ApiPortal portal) : IClassFixture<ApiPortal>
     }
 
     [Fact]
+    public async Task A_host_s_settings_change_at_their_version_a_stale_change_gets_412_and_a_connection_test_leaves_the_version()
+    {
+        using var admin = await portal.ClientAsync(ApiPortal.Admin);
+        var name = $"ver-{Guid.NewGuid():N}"[..12];
+        using var added = await admin.PostAsync("/api/v1/hosts", Simulated(name));
+        var id = (await added.ExpectAsync(HttpStatusCode.Created)).Id();
+        var etag = added.Headers.ETag!.Tag;
+
+        using var tested = await admin.PostAsync($"/api/v1/hosts/{id}/test");
+        using var read = await admin.GetAsync($"/api/v1/hosts/{id}", Ct);
+        await tested.ExpectAsync(HttpStatusCode.OK);
+        await read.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(etag, read.Headers.ETag?.Tag);
+
+        using var changed = await admin.SendAsync(HttpMethod.Put, $"/api/v1/hosts/{id}", Simulated(name, cpuOvercommit: 8), IfMatch(etag));
+        using var stale = await admin.SendAsync(HttpMethod.Put, $"/api/v1/hosts/{id}", Simulated(name, cpuOvercommit: 2), IfMatch(etag));
+        using var staleMaintenance = await admin.SendAsync(HttpMethod.Put, $"/api/v1/hosts/{id}/maintenance", new { maintenance = true }, IfMatch(etag));
+
+        Assert.Equal(8, (await changed.ExpectAsync(HttpStatusCode.OK)).GetProperty("cpuOvercommit").GetDouble());
+        Assert.NotEqual(etag, changed.Headers.ETag?.Tag);
+        foreach (var refused in new[] { stale, staleMaintenance })
+            Assert.StartsWith($"Host {name} changed since you read it", (await refused.ExpectAsync(HttpStatusCode.PreconditionFailed)).Detail(), StringComparison.Ordinal);
+        using var after = await admin.GetAsync($"/api/v1/hosts/{id}", Ct);
+        var host = await after.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal((8.0, "Online"), (host.GetProperty("cpuOvercommit").GetDouble(), host.GetProperty("state").GetString()));
+        Assert.Equal(changed.Headers.ETag?.Tag, after.Headers.ETag?.Tag);
+    }
+
+    [Fact]
+    public async Task Of_two_changes_made_at_the_same_version_one_is_saved_and_the_other_gets_412()
+    {
+        using var admin = await portal.ClientAsync(ApiPortal.Admin);
+        var name = $"race-{Guid.NewGuid():N}"[..12];
+        using var added = await admin.PostAsync("/api/v1/hosts", Simulated(name));
+        var id = (await added.ExpectAsync(HttpStatusCode.Created)).Id();
+        var etag = added.Headers.ETag!.Tag;
+
+        var answers = await Task.WhenAll(
+            admin.SendAsync(HttpMethod.Put, $"/api/v1/hosts/{id}", Simulated(name, cpuOvercommit: 2), IfMatch(etag)),
+            admin.SendAsync(HttpMethod.Put, $"/api/v1/hosts/{id}", Simulated(name, cpuOvercommit: 3), IfMatch(etag)));
+        try
+        {
+            var codes = answers.Select(a => a.StatusCode).Order().ToList();
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.PreconditionFailed], codes);
+            var saved = (await answers.Single(a => a.StatusCode == HttpStatusCode.OK).ExpectAsync(HttpStatusCode.OK)).GetProperty("cpuOvercommit").GetDouble();
+            using var after = await admin.GetAsync($"/api/v1/hosts/{id}", Ct);
+            Assert.Equal(saved, (await after.ExpectAsync(HttpStatusCode.OK)).GetProperty("cpuOvercommit").GetDouble());
+        }
+        finally
+        {
+            foreach (var answer in answers)
+                answer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_bad_name_and_overcommit_are_refused_on_their_fields_and_no_host_is_added()
     {
         using var admin = await portal.ClientAsync(ApiPortal.Admin);
@@ -84,5 +140,8 @@ public sealed class HostsApiTests(ApiPortal portal) : IClassFixture<ApiPortal>
         await add.ExpectAsync(HttpStatusCode.NotFound);
     }
 
-    private static object Simulated(string name) => new { name, driver = "Simulated", uri = $"simulated://{name}", domainType = "auto", cpuOvercommit = 4, ramOvercommit = 1 };
+    private static object Simulated(string name, double cpuOvercommit = 4) =>
+        new { name, driver = "Simulated", uri = $"simulated://{name}", domainType = "auto", cpuOvercommit, ramOvercommit = 1 };
+
+    private static Dictionary<string, string> IfMatch(string etag) => new() { ["If-Match"] = etag };
 }

@@ -39,7 +39,7 @@ public sealed class DashboardPanelTests : PortalComponentTest
     public void A_host_s_load_is_its_guests_cpu_and_memory_against_its_own_or_says_it_did_not_answer()
     {
         var host = new HostView(Guid.NewGuid(), "kvm-1", HostDriver.Libvirt, "qemu:///system", "kvm", HostState.Online, 4, 1.5,
-            8, 16384, 500, 6, 8192, 100, 3, Now, null, false, true, null);
+            8, 16384, 500, 6, 8192, 100, 3, Now, null, false, true, null, 1);
         var totals = new MetricTotals(Now, 3, 2.5, 6, 3L << 30, 6L << 30, 1024, 2048, 512, 256);
         var sample = new HostSample(host.Id, host.Name, Now, TimeSpan.FromMilliseconds(21), true, totals, new Dictionary<Guid, MetricTotals>());
 

@@ -283,6 +283,10 @@ namespace VirtPortal.Core.Data.Migrations
                     b.Property<int>("StorageGiB")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -316,6 +320,10 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("VCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -361,6 +369,10 @@ namespace VirtPortal.Core.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
@@ -507,6 +519,9 @@ namespace VirtPortal.Core.Data.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("SettingsVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -580,6 +595,9 @@ namespace VirtPortal.Core.Data.Migrations
 
                     b.Property<double>("RamOvercommit")
                         .HasColumnType("REAL");
+
+                    b.Property<long>("SettingsVersion")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("State")
                         .IsRequired()

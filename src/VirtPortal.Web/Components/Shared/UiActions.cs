@@ -5,7 +5,7 @@ namespace VirtPortal.Web.Components.Shared;
 
 /// <summary>
 /// Runs a user action and turns the portal's expected refusals into messages the user sees: field
-/// errors go back to the form, denials and missing things to a snackbar. Anything else is a bug and
+/// errors go back to the form, denials, missing things and changes made against an older version to a snackbar. Anything else is a bug and
 /// propagates to Blazor's error UI (and the log).
 /// </summary>
 public static class UiActions
@@ -38,6 +38,12 @@ public static class UiActions
         }
         catch (PortalNotFoundException e)
         {
+            snackbar.Add(e.Message, Severity.Warning);
+            return false;
+        }
+        catch (PortalConcurrencyException e)
+        {
+            // Someone else saved first: their change stands, this one did nothing.
             snackbar.Add(e.Message, Severity.Warning);
             return false;
         }
